@@ -1,1 +1,32 @@
-fn main() {}
+//! The `cairn` binary: parses the command line and dispatches to one function per command.
+
+mod args;
+
+use args::{Cli, Command};
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| "warn,cairn_server=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Server(server) => run_server(server.into_config()),
+    }
+}
+
+fn run_server(config: cairn_server::ServerConfig) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let app = cairn_server::Application::build(&config)?;
+        // The first line is read by scripts and tests to learn the bound port.
+        println!("cairn listening on {}", app.url());
+        println!("cairn storing runs in {}", app.database().display());
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        app.run_until_stopped().await
+    })
+}

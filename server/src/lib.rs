@@ -1,1 +1,110 @@
-//! placeholder
+//! Cairn's tracking server: configuration, and the application that binds, serves and shuts down.
+
+pub mod http;
+pub mod search;
+pub mod store;
+
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use store::sqlite::SqliteStore;
+use store::TrackingStore;
+
+/// Largest request body accepted by the JSON endpoints (dataset profiles can be large).
+const MAX_JSON_BODY: usize = 32 * 1024 * 1024;
+
+/// Resolved server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Interface to listen on.
+    pub host: String,
+    /// Port; 0 picks a free one.
+    pub port: u16,
+    /// Where the SQLite file and artifacts live unless overridden.
+    pub data_dir: PathBuf,
+    /// `sqlite:///relative.db` or `sqlite:////absolute.db`; default `<data_dir>/cairn.db`.
+    pub backend_store_uri: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { host: "127.0.0.1".into(), port: 5000, data_dir: PathBuf::from("cairn-data"), backend_store_uri: None }
+    }
+}
+
+impl ServerConfig {
+    /// The SQLite file this configuration names.
+    pub fn database_path(&self) -> anyhow::Result<PathBuf> {
+        match &self.backend_store_uri {
+            None => Ok(self.data_dir.join("cairn.db")),
+            Some(uri) => {
+                // SQLAlchemy's spelling, which MLflow users already write: three slashes
+                // then a relative path, or four for an absolute one.
+                let path = uri.strip_prefix("sqlite:///").with_context(|| {
+                    format!("unsupported --backend-store-uri {uri:?}: only sqlite:///PATH is supported")
+                })?;
+                anyhow::ensure!(!path.is_empty(), "--backend-store-uri {uri:?} names no file");
+                Ok(PathBuf::from(path))
+            }
+        }
+    }
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    server: actix_web::dev::Server,
+    port: u16,
+    host: String,
+    database: PathBuf,
+    store: Arc<SqliteStore>,
+}
+
+impl Application {
+    /// Opens the store, binds the listener and prepares the server (not yet running).
+    pub fn build(config: &ServerConfig) -> anyhow::Result<Self> {
+        let database = config.database_path()?;
+        let store = Arc::new(
+            SqliteStore::open(&database).with_context(|| format!("opening the store at {}", database.display()))?,
+        );
+        let listener = TcpListener::bind((config.host.as_str(), config.port))
+            .with_context(|| format!("binding {}:{}", config.host, config.port))?;
+        let port = listener.local_addr()?.port();
+        let data: web::Data<dyn TrackingStore> = web::Data::from(store.clone() as Arc<dyn TrackingStore>);
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::PayloadConfig::new(MAX_JSON_BODY))
+                .wrap(http::json_errors())
+                .configure(http::routes)
+                .default_service(web::to(http::not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+        Ok(Application { server, port, host: config.host.clone(), database, store })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The base URL clients use.
+    pub fn url(&self) -> String {
+        format!("http://{}:{}", self.host, self.port)
+    }
+
+    /// The SQLite file in use.
+    pub fn database(&self) -> &std::path::Path {
+        &self.database
+    }
+
+    /// Serves until SIGINT/SIGTERM, lets in-flight requests finish, then flushes the store.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.server.await?;
+        self.store.shutdown();
+        Ok(())
+    }
+}

@@ -1,0 +1,45 @@
+//! What the user typed: clap structures only, resolved into settings elsewhere.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Cairn: an experiment tracker and model registry that speaks MLflow's REST API.
+#[derive(Debug, Parser)]
+#[command(name = "cairn", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the tracking server (SQLite + local artifacts under ./cairn-data by default).
+    Server(ServerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Interface to listen on.
+    #[arg(long, env = "CAIRN_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "CAIRN_PORT", default_value_t = 5000)]
+    pub port: u16,
+    /// Directory for the database and artifacts.
+    #[arg(long, env = "CAIRN_DATA_DIR", default_value = "cairn-data")]
+    pub data_dir: PathBuf,
+    /// Database location, e.g. sqlite:///runs.db (default: DATA_DIR/cairn.db).
+    #[arg(long, env = "CAIRN_BACKEND_STORE_URI")]
+    pub backend_store_uri: Option<String>,
+}
+
+impl ServerArgs {
+    pub fn into_config(self) -> cairn_server::ServerConfig {
+        cairn_server::ServerConfig {
+            host: self.host,
+            port: self.port,
+            data_dir: self.data_dir,
+            backend_store_uri: self.backend_store_uri,
+        }
+    }
+}

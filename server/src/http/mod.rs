@@ -1,0 +1,103 @@
+//! The HTTP surface: MLflow's REST routes over the storage trait. The only module that knows actix-web.
+//!
+//! Handlers are thin: read the request, validate, call the store off the async
+//! threads, shape the response. Errors become MLflow's envelope in `error.rs`.
+
+mod error;
+mod experiments;
+mod metrics;
+mod misc;
+mod request;
+mod runs;
+
+pub use error::HttpError;
+
+use crate::store::{StoreResult, TrackingStore};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{web, HttpResponse};
+use cairn_schema::error::ErrorBody;
+use cairn_schema::{ApiError, ErrorCode};
+use serde_json::{Map, Value};
+
+/// The store as handlers receive it.
+pub type Store = web::Data<dyn TrackingStore>;
+
+/// Runs a store call on the blocking pool and maps its error.
+pub(crate) async fn call<R, F>(store: &Store, work: F) -> Result<R, HttpError>
+where
+    R: Send + 'static,
+    F: FnOnce(&dyn TrackingStore) -> StoreResult<R> + Send + 'static,
+{
+    let store = store.clone().into_inner();
+    web::block(move || work(&*store))
+        .await
+        .map_err(|e| HttpError(ApiError { code: ErrorCode::InternalError, message: e.to_string() }))?
+        .map_err(Into::into)
+}
+
+/// A 200 with a JSON object built from `(field, value)` pairs, skipping empty lists
+/// and absent values as proto2 presence does.
+pub(crate) fn ok_json(fields: Vec<(&str, Value)>) -> HttpResponse {
+    let mut map = Map::new();
+    for (k, v) in fields {
+        let empty = match &v {
+            Value::Null => true,
+            Value::Array(a) => a.is_empty(),
+            _ => false,
+        };
+        if !empty {
+            map.insert(k.to_owned(), v);
+        }
+    }
+    HttpResponse::Ok().json(Value::Object(map))
+}
+
+/// Registers every tracking route under `/api/2.0/mlflow` and `/ajax-api/2.0/mlflow`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    misc::routes(cfg);
+    for prefix in ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"] {
+        let scope = web::scope(prefix);
+        let scope = experiments::routes(scope);
+        let scope = runs::routes(scope);
+        let scope = metrics::routes(scope);
+        cfg.service(misc::logged_model_routes(scope));
+    }
+}
+
+/// Unknown paths answer a JSON 404 that the MLflow client reads as `ENDPOINT_NOT_FOUND`.
+pub async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound()
+        .json(ErrorBody { error_code: ErrorCode::EndpointNotFound.as_str().into(), message: "No such endpoint.".into() })
+}
+
+/// Rewrites any error response that is not already JSON (actix's own 405s, payload
+/// errors, extractor failures) into MLflow's envelope, keeping its status.
+pub fn json_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(|res: ServiceResponse<B>| {
+        let is_json = res
+            .response()
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if is_json || res.status().is_success() {
+            return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+        }
+        let status = res.status();
+        let code = match status.as_u16() {
+            404 => ErrorCode::EndpointNotFound,
+            413 => ErrorCode::RequestLimitExceeded,
+            400..=499 => ErrorCode::InvalidParameterValue,
+            503 => ErrorCode::TemporarilyUnavailable,
+            _ => ErrorCode::InternalError,
+        };
+        let reason = res.response().error().map(|e| e.to_string()).unwrap_or_else(|| status.to_string());
+        let body = ErrorBody { error_code: code.as_str().into(), message: format!("Bad Request. {reason}") };
+        let (req, _) = res.into_parts();
+        let response: HttpResponse<BoxBody> = HttpResponse::build(status).json(body);
+        Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+    })
+}

@@ -1,0 +1,166 @@
+//! Compiles parsed search filters and order_by keys to SQL text with bound parameters only.
+//!
+//! Architecture invariant: no user value is ever formatted into SQL text; every value
+//! becomes a `?` placeholder and a `SqlValue` in `Sql::params`, in textual order.
+//! The SQL is plain enough to serve SQLite today and PostgreSQL later.
+
+mod experiments;
+mod runs;
+
+pub use experiments::{experiment_filter, experiment_order};
+pub use runs::{run_filter, run_order};
+
+use cairn_schema::filter::{Expr, Op, Value};
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    /// An integer.
+    Int(i64),
+    /// A double.
+    Real(f64),
+    /// Text.
+    Text(String),
+}
+
+/// SQL text and the values for its placeholders, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Sql {
+    /// The text, with `?` placeholders.
+    pub text: String,
+    /// One value per placeholder.
+    pub params: Vec<SqlValue>,
+}
+
+impl Sql {
+    fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    fn bind(&mut self, value: SqlValue) {
+        self.text.push('?');
+        self.params.push(value);
+    }
+
+    fn bind_text(&mut self, value: &str) {
+        self.bind(SqlValue::Text(value.to_owned()));
+    }
+
+    /// Appends another fragment, text and parameters.
+    pub fn append(&mut self, other: Sql) {
+        self.text.push_str(&other.text);
+        self.params.extend(other.params);
+    }
+}
+
+/// Writes `And`/`Or` nodes, delegating each comparison to `leaf`.
+pub fn compile_expr(expr: &Expr, sql: &mut Sql, leaf: &dyn Fn(&cairn_schema::filter::Comparison, &mut Sql)) {
+    match expr {
+        Expr::And(parts) | Expr::Or(parts) => {
+            let joiner = if matches!(expr, Expr::And(_)) { " AND " } else { " OR " };
+            sql.push("(");
+            for (i, part) in parts.iter().enumerate() {
+                if i > 0 {
+                    sql.push(joiner);
+                }
+                compile_expr(part, sql, leaf);
+            }
+            sql.push(")");
+        }
+        Expr::Cmp(c) => leaf(c, sql),
+    }
+}
+
+/// Writes `<column> <op> <value>` for a string-valued column. LIKE is case-sensitive
+/// (compiled to GLOB), ILIKE case-insensitive; `=` and `!=` compare bytes.
+pub fn string_condition(column: &str, op: Op, value: &Value, sql: &mut Sql) {
+    match (op, value) {
+        (Op::IsNull, _) => sql.push(&format!("{column} IS NULL")),
+        (Op::IsNotNull, _) => sql.push(&format!("{column} IS NOT NULL")),
+        (Op::In | Op::NotIn, Value::List(items)) => {
+            sql.push(column);
+            sql.push(if op == Op::In { " IN (" } else { " NOT IN (" });
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind_text(item);
+            }
+            sql.push(")");
+        }
+        (Op::Like, Value::Str(s)) => {
+            sql.push(&format!("{column} GLOB "));
+            sql.bind_text(&like_to_glob(s));
+        }
+        (Op::ILike, Value::Str(s)) => {
+            // SQLite's LIKE ignores ASCII case, as MLflow's ILIKE on SQLite does.
+            sql.push(&format!("{column} LIKE "));
+            sql.bind_text(s);
+        }
+        (op, Value::Str(s)) => {
+            sql.push(&format!("{column} {} ", comparator(op)));
+            sql.bind_text(s);
+        }
+        (op, Value::Num(n)) => {
+            sql.push(&format!("{column} {} ", comparator(op)));
+            sql.bind(number(*n));
+        }
+        // The parser pairs every operator with a value of the right kind; a
+        // mismatch matches nothing rather than guessing.
+        _ => sql.push("0"),
+    }
+}
+
+/// Integral numbers bind as integers so that integer columns compare exactly.
+fn number(n: f64) -> SqlValue {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        SqlValue::Int(n as i64)
+    } else {
+        SqlValue::Real(n)
+    }
+}
+
+fn comparator(op: Op) -> &'static str {
+    match op {
+        Op::Eq => "=",
+        Op::Ne => "!=",
+        Op::Lt => "<",
+        Op::Le => "<=",
+        Op::Gt => ">",
+        Op::Ge => ">=",
+        Op::Like => "LIKE",
+        Op::ILike => "LIKE",
+        Op::In => "IN",
+        Op::NotIn => "NOT IN",
+        Op::IsNull => "IS",
+        Op::IsNotNull => "IS NOT",
+    }
+}
+
+/// Turns a SQL LIKE pattern (`%`, `_`) into a case-sensitive GLOB pattern, escaping
+/// GLOB's own metacharacters so they match literally.
+pub fn like_to_glob(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 4);
+    for c in pattern.chars() {
+        match c {
+            '%' => out.push('*'),
+            '_' => out.push('?'),
+            '*' => out.push_str("[*]"),
+            '?' => out.push_str("[?]"),
+            '[' => out.push_str("[[]"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_wildcards_become_glob_wildcards_and_glob_syntax_is_literal() {
+        assert_eq!(like_to_glob("a%b_c"), "a*b?c");
+        assert_eq!(like_to_glob("x*y?[z"), "x[*]y[?][[]z");
+    }
+}

@@ -1,0 +1,167 @@
+//! runs/search: filters over latest metrics, params, tags, attributes and datasets; order_by with nulls last.
+//!
+//! The runs table is aliased `r`; child tables reference it by `r.id`.
+
+use super::{compile_expr, string_condition, Sql, SqlValue};
+use cairn_schema::filter::{Comparison, Entity, Expr, Op, OrderKey, Value};
+use cairn_schema::ApiError;
+
+/// The WHERE fragment for a runs filter.
+pub fn run_filter(expr: &Expr) -> Sql {
+    let mut sql = Sql::default();
+    compile_expr(expr, &mut sql, &run_comparison);
+    sql
+}
+
+fn run_comparison(c: &Comparison, sql: &mut Sql) {
+    match c.entity {
+        Entity::Metric => metric_comparison(c, sql),
+        Entity::Param => keyed_comparison("params", c, sql),
+        Entity::Tag => keyed_comparison("tags", c, sql),
+        Entity::Attribute => string_condition(attribute_column(&c.key), c.op, &c.value, sql),
+        Entity::Dataset => dataset_comparison(c, sql),
+    }
+}
+
+fn metric_comparison(c: &Comparison, sql: &mut Sql) {
+    let exists = if c.op == Op::IsNull { "NOT EXISTS" } else { "EXISTS" };
+    sql.push(&format!("{exists} (SELECT 1 FROM latest_metrics m WHERE m.run = r.id AND m.key = "));
+    sql.bind_text(&c.key);
+    match (c.op, &c.value) {
+        (Op::IsNull | Op::IsNotNull, _) => {}
+        // NaN differs from every number; every other comparison with NaN is false.
+        (Op::Ne, Value::Num(n)) => {
+            sql.push(" AND (m.is_nan = 1 OR m.value != ");
+            sql.bind(SqlValue::Real(*n));
+            sql.push(")");
+        }
+        (op, Value::Num(n)) => {
+            sql.push(" AND m.is_nan = 0 AND ");
+            string_condition("m.value", op, &Value::Num(*n), sql);
+        }
+        _ => sql.push(" AND 0"),
+    }
+    sql.push(")");
+}
+
+/// Params and tags: a run without the key never matches, not even `!=`.
+fn keyed_comparison(table: &str, c: &Comparison, sql: &mut Sql) {
+    let exists = if c.op == Op::IsNull { "NOT EXISTS" } else { "EXISTS" };
+    sql.push(&format!("{exists} (SELECT 1 FROM {table} k WHERE k.run = r.id AND k.key = "));
+    sql.bind_text(&c.key);
+    if !matches!(c.op, Op::IsNull | Op::IsNotNull) {
+        sql.push(" AND ");
+        string_condition("k.value", c.op, &c.value, sql);
+    }
+    sql.push(")");
+}
+
+fn dataset_comparison(c: &Comparison, sql: &mut Sql) {
+    if c.key == "context" {
+        sql.push(
+            "EXISTS (SELECT 1 FROM inputs i JOIN input_tags t ON t.input = i.id \
+             WHERE i.run = r.id AND t.key = 'mlflow.data.context' AND ",
+        );
+        string_condition("t.value", c.op, &c.value, sql);
+    } else {
+        let column = if c.key == "digest" { "d.digest" } else { "d.name" };
+        sql.push("EXISTS (SELECT 1 FROM inputs i JOIN datasets d ON d.id = i.dataset WHERE i.run = r.id AND ");
+        string_condition(column, c.op, &c.value, sql);
+    }
+    sql.push(")");
+}
+
+/// Maps a canonical attribute name (as the parser produces it) to its column.
+fn attribute_column(key: &str) -> &'static str {
+    match key {
+        "run_id" => "r.run_uuid",
+        "run_name" => "r.name",
+        "status" => "r.status",
+        "user_id" => "r.user_id",
+        "artifact_uri" => "r.artifact_uri",
+        "start_time" => "r.start_time",
+        "end_time" => "r.end_time",
+        "lifecycle_stage" => "r.lifecycle_stage",
+        // The parser admits no other attribute; an unknown one matches nothing.
+        _ => "NULL",
+    }
+}
+
+/// JOINs for the order keys and the ORDER BY list, with MLflow's tie-breakers
+/// (`start_time DESC` unless given, then `run_id ASC`) and nulls last in both directions.
+pub fn run_order(keys: &[OrderKey]) -> Result<(Sql, String), ApiError> {
+    let mut joins = Sql::default();
+    let mut terms: Vec<String> = Vec::new();
+    let mut seen: Vec<(Entity, &str)> = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        if seen.contains(&(key.entity, key.key.as_str())) {
+            return Err(ApiError::invalid(format!(
+                "`order_by` contains duplicate fields: {}",
+                cairn_schema::validate::quoted(&key.key)
+            )));
+        }
+        seen.push((key.entity, key.key.as_str()));
+        let dir = if key.ascending { "ASC" } else { "DESC" };
+        match key.entity {
+            Entity::Metric => {
+                joins.push(&format!(" LEFT JOIN latest_metrics o{i} ON o{i}.run = r.id AND o{i}.key = "));
+                joins.bind_text(&key.key);
+                terms.push(format!("o{i}.run IS NULL, o{i}.is_nan, o{i}.value {dir}"));
+            }
+            Entity::Param | Entity::Tag => {
+                let table = if key.entity == Entity::Param { "params" } else { "tags" };
+                joins.push(&format!(" LEFT JOIN {table} o{i} ON o{i}.run = r.id AND o{i}.key = "));
+                joins.bind_text(&key.key);
+                terms.push(format!("o{i}.value IS NULL, o{i}.value {dir}"));
+            }
+            Entity::Attribute | Entity::Dataset => {
+                let column = attribute_column(&key.key);
+                terms.push(format!("{column} IS NULL, {column} {dir}"));
+            }
+        }
+    }
+    if !seen.iter().any(|(e, k)| *e == Entity::Attribute && *k == "start_time") {
+        terms.push("r.start_time DESC".to_owned());
+    }
+    terms.push("r.run_uuid ASC".to_owned());
+    Ok((joins, terms.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_schema::filter::{parse_filter, Dialect};
+
+    fn compile(filter: &str) -> Sql {
+        run_filter(&parse_filter(Dialect::Runs, filter).unwrap().unwrap())
+    }
+
+    #[test]
+    fn user_values_become_parameters_never_text() {
+        let sql = compile("params.x = 'a''; DROP TABLE runs; --' AND metrics.m > 0.5");
+        assert!(!sql.text.contains("DROP"), "{}", sql.text);
+        assert!(sql.params.contains(&SqlValue::Text("a'; DROP TABLE runs; --".into())), "{:?}", sql.params);
+        assert_eq!(sql.text.matches('?').count(), sql.params.len());
+    }
+
+    #[test]
+    fn or_and_parentheses_keep_their_grouping() {
+        let sql = compile("(metrics.a > 1 OR metrics.b > 1) AND tags.t = 'x'");
+        assert!(sql.text.starts_with("((EXISTS"), "{}", sql.text);
+        assert!(sql.text.contains(" OR "), "{}", sql.text);
+    }
+
+    #[test]
+    fn duplicate_order_keys_are_a_caller_mistake() {
+        let key = OrderKey { entity: Entity::Metric, key: "m".into(), ascending: true };
+        assert!(run_order(&[key.clone(), key]).is_err());
+    }
+
+    #[test]
+    fn start_time_is_not_appended_twice() {
+        let key = OrderKey { entity: Entity::Attribute, key: "start_time".into(), ascending: true };
+        let (_, order) = run_order(&[key]).unwrap();
+        assert_eq!(order.matches("start_time").count(), 2, "{order}");
+        assert!(order.ends_with("r.run_uuid ASC"));
+    }
+}

@@ -1,0 +1,182 @@
+//! The storage seam: what the HTTP layer needs from a backing store, free of any database type.
+//!
+//! The SQLite backend implements it today; a PostgreSQL backend can follow behind the
+//! same trait. Methods are synchronous; the HTTP layer runs them off the async threads.
+
+pub mod sqlite;
+
+use cairn_schema::filter::{Expr, OrderKey};
+use cairn_schema::{ApiError, DatasetInput, Experiment, Metric, ModelOutput, Param, Run, RunInfo, RunStatus, Tag, ViewType};
+use cairn_schema::LoggedModel;
+
+/// A store failure, typed so that the HTTP layer can map it to a status in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The caller's request cannot be honoured (4xx): not found, exists, invalid.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The store cannot take writes now (disk full, read-only): 503, retry later.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// A fault in the store itself: 500.
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+/// Result of every store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One page of results and the offset of the next page, when there is one.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// Offset of the next page; `None` on the last page.
+    pub next_offset: Option<i64>,
+}
+
+/// A new run.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    /// Target experiment (must be active).
+    pub experiment_id: i64,
+    /// Creator; `""` when unknown.
+    pub user_id: String,
+    /// Name; generated when `None`.
+    pub run_name: Option<String>,
+    /// Milliseconds since the epoch.
+    pub start_time: i64,
+    /// Initial tags.
+    pub tags: Vec<Tag>,
+}
+
+/// Changes to a run's metadata; `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub struct RunUpdate {
+    /// New status.
+    pub status: Option<RunStatus>,
+    /// New end time.
+    pub end_time: Option<i64>,
+    /// New name (also written to the `mlflow.runName` tag).
+    pub run_name: Option<String>,
+}
+
+/// A validated log-batch: applied all together or not at all.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// Metric points.
+    pub metrics: Vec<Metric>,
+    /// Params (write-once).
+    pub params: Vec<Param>,
+    /// Tags (upsert, last wins).
+    pub tags: Vec<Tag>,
+}
+
+/// A runs/search request, parsed.
+#[derive(Debug, Clone)]
+pub struct RunQuery {
+    /// Experiments to search.
+    pub experiment_ids: Vec<i64>,
+    /// Filter; `None` matches every run.
+    pub filter: Option<Expr>,
+    /// Sort keys, in order.
+    pub order_by: Vec<OrderKey>,
+    /// Lifecycle stages covered.
+    pub view: ViewType,
+    /// Page size.
+    pub max_results: i64,
+    /// Rows to skip.
+    pub offset: i64,
+}
+
+/// An experiments/search request, parsed.
+#[derive(Debug, Clone)]
+pub struct ExperimentQuery {
+    /// Filter; `None` matches every experiment.
+    pub filter: Option<Expr>,
+    /// Sort keys, in order.
+    pub order_by: Vec<OrderKey>,
+    /// Lifecycle stages covered.
+    pub view: ViewType,
+    /// Page size.
+    pub max_results: i64,
+    /// Rows to skip.
+    pub offset: i64,
+}
+
+/// A get-history-bulk-interval request.
+#[derive(Debug, Clone)]
+pub struct BulkIntervalQuery {
+    /// Runs, in the order their points are returned.
+    pub run_ids: Vec<String>,
+    /// Metric key.
+    pub key: String,
+    /// Inclusive step range.
+    pub steps: Option<(i64, i64)>,
+    /// Points per run at most.
+    pub max_results: i64,
+}
+
+/// A logged-models/search request (the part the tracking API serves).
+#[derive(Debug, Clone)]
+pub struct LoggedModelQuery {
+    /// Experiments to search.
+    pub experiment_ids: Vec<i64>,
+    /// Attribute filters: `(column, op, value)` with `op` one of `=`, `!=`, `LIKE`.
+    pub filter: Option<Expr>,
+    /// Page size.
+    pub max_results: i64,
+    /// Rows to skip.
+    pub offset: i64,
+}
+
+/// Everything the tracking API needs from a store.
+pub trait TrackingStore: Send + Sync + 'static {
+    /// Creates an experiment and returns its id.
+    fn create_experiment(&self, name: &str, artifact_location: Option<&str>, tags: &[Tag]) -> StoreResult<i64>;
+    /// An experiment by id, deleted ones included.
+    fn get_experiment(&self, id: i64) -> StoreResult<Experiment>;
+    /// An experiment by name, deleted ones included.
+    fn get_experiment_by_name(&self, name: &str) -> StoreResult<Experiment>;
+    /// A page of experiments.
+    fn search_experiments(&self, query: &ExperimentQuery) -> StoreResult<Page<Experiment>>;
+    /// Renames an active experiment.
+    fn rename_experiment(&self, id: i64, new_name: &str) -> StoreResult<()>;
+    /// Soft-deletes an experiment and its runs.
+    fn delete_experiment(&self, id: i64) -> StoreResult<()>;
+    /// Restores a deleted experiment and its runs.
+    fn restore_experiment(&self, id: i64) -> StoreResult<()>;
+    /// Sets (upserts) an experiment tag.
+    fn set_experiment_tag(&self, id: i64, tag: &Tag) -> StoreResult<()>;
+    /// Deletes an experiment tag; a missing tag is not-found.
+    fn delete_experiment_tag(&self, id: i64, key: &str) -> StoreResult<()>;
+
+    /// Creates a run.
+    fn create_run(&self, run: NewRun) -> StoreResult<Run>;
+    /// A run by id, deleted ones included.
+    fn get_run(&self, run_id: &str) -> StoreResult<Run>;
+    /// Changes status, end time or name of an active run.
+    fn update_run(&self, run_id: &str, update: RunUpdate) -> StoreResult<RunInfo>;
+    /// Soft-deletes a run.
+    fn delete_run(&self, run_id: &str) -> StoreResult<()>;
+    /// Restores a deleted run.
+    fn restore_run(&self, run_id: &str) -> StoreResult<()>;
+    /// Applies metrics, params and tags in one transaction: all or nothing.
+    fn log_batch(&self, run_id: &str, batch: Batch) -> StoreResult<()>;
+    /// Deletes a run tag; a missing tag is not-found.
+    fn delete_tag(&self, run_id: &str, key: &str) -> StoreResult<()>;
+    /// Records datasets and logged models a run consumed.
+    fn log_inputs(&self, run_id: &str, datasets: Vec<DatasetInput>, models: Vec<String>) -> StoreResult<()>;
+    /// Records logged models a run produced.
+    fn log_outputs(&self, run_id: &str, models: Vec<ModelOutput>) -> StoreResult<()>;
+    /// A page of runs.
+    fn search_runs(&self, query: &RunQuery) -> StoreResult<Page<Run>>;
+
+    /// Every point of one metric of one run, ordered by timestamp, step, value.
+    fn metric_history(&self, run_id: &str, key: &str, max_results: Option<i64>, offset: i64) -> StoreResult<Page<Metric>>;
+    /// Evenly sampled points of one metric across several runs.
+    fn metric_history_bulk_interval(&self, query: &BulkIntervalQuery) -> StoreResult<Vec<Metric>>;
+
+    /// A page of logged models.
+    fn search_logged_models(&self, query: &LoggedModelQuery) -> StoreResult<Page<LoggedModel>>;
+}

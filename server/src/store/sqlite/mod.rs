@@ -1,0 +1,195 @@
+//! The SQLite backend: WAL, foreign keys, one group-committing writer and a pool of readers.
+//!
+//! Architecture invariant: this module tree is the only one that imports rusqlite.
+
+mod experiments;
+mod metrics;
+mod migrations;
+mod names;
+mod run_reads;
+mod runs;
+mod writer;
+
+use super::{
+    Batch, BulkIntervalQuery, ExperimentQuery, LoggedModelQuery, NewRun, Page, RunQuery, RunUpdate, StoreError,
+    StoreResult, TrackingStore,
+};
+use crate::search::SqlValue;
+use cairn_schema::{DatasetInput, Experiment, LoggedModel, Metric, ModelOutput, Run, RunInfo, Tag};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::time::Duration;
+use writer::Writer;
+
+/// A store in one SQLite file.
+pub struct SqliteStore {
+    writer: Writer,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -32768;",
+    )
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        migrations::migrate(&mut conn, now_ms())?;
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(|c| {
+                c.busy_timeout(Duration::from_secs(10))?;
+                c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;")
+            });
+        let readers = r2d2::Pool::builder().max_size(8).min_idle(Some(1)).build(manager)?;
+        Ok(SqliteStore { writer: Writer::start(conn), readers })
+    }
+
+    fn read<R>(&self, work: impl FnOnce(&Connection) -> StoreResult<R>) -> StoreResult<R> {
+        let conn = self.readers.get().map_err(|e| StoreError::Internal(format!("no read connection: {e}")))?;
+        work(&conn)
+    }
+
+    /// Stops the writer after the queued writes commit.
+    pub fn shutdown(&self) {
+        self.writer.shutdown();
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Maps SQLite failures: a full disk or a read-only file is 503 (retry later),
+/// anything else a server fault.
+pub(crate) fn map_sqlite_error(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode as C;
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) if matches!(f.code, C::DiskFull | C::ReadOnly | C::DatabaseBusy | C::DatabaseLocked) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::Internal(e.to_string()),
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        map_sqlite_error(e)
+    }
+}
+
+impl rusqlite::ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            SqlValue::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            SqlValue::Real(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
+            SqlValue::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+impl TrackingStore for SqliteStore {
+    fn create_experiment(&self, name: &str, artifact_location: Option<&str>, tags: &[Tag]) -> StoreResult<i64> {
+        let (name, location, tags) = (name.to_owned(), artifact_location.map(str::to_owned), tags.to_vec());
+        self.writer.write(move |c| experiments::create(c, &name, location.as_deref(), &tags))
+    }
+    fn get_experiment(&self, id: i64) -> StoreResult<Experiment> {
+        self.read(|c| experiments::get(c, id))
+    }
+    fn get_experiment_by_name(&self, name: &str) -> StoreResult<Experiment> {
+        self.read(|c| experiments::get_by_name(c, name))
+    }
+    fn search_experiments(&self, query: &ExperimentQuery) -> StoreResult<Page<Experiment>> {
+        self.read(|c| experiments::search(c, query))
+    }
+    fn rename_experiment(&self, id: i64, new_name: &str) -> StoreResult<()> {
+        let new_name = new_name.to_owned();
+        self.writer.write(move |c| experiments::rename(c, id, &new_name))
+    }
+    fn delete_experiment(&self, id: i64) -> StoreResult<()> {
+        self.writer.write(move |c| experiments::set_lifecycle(c, id, false))
+    }
+    fn restore_experiment(&self, id: i64) -> StoreResult<()> {
+        self.writer.write(move |c| experiments::set_lifecycle(c, id, true))
+    }
+    fn set_experiment_tag(&self, id: i64, tag: &Tag) -> StoreResult<()> {
+        let tag = tag.clone();
+        self.writer.write(move |c| experiments::set_tag(c, id, &tag))
+    }
+    fn delete_experiment_tag(&self, id: i64, key: &str) -> StoreResult<()> {
+        let key = key.to_owned();
+        self.writer.write(move |c| experiments::delete_tag(c, id, &key))
+    }
+
+    fn create_run(&self, run: NewRun) -> StoreResult<Run> {
+        let run_id = self.writer.write(move |c| runs::create(c, run))?;
+        let mut run = self.get_run(&run_id)?;
+        run.outputs = None;
+        Ok(run)
+    }
+    fn get_run(&self, run_id: &str) -> StoreResult<Run> {
+        self.read(|c| runs::get(c, run_id))
+    }
+    fn update_run(&self, run_id: &str, update: RunUpdate) -> StoreResult<RunInfo> {
+        let id = run_id.to_owned();
+        self.writer.write(move |c| runs::update(c, &id, update))?;
+        Ok(self.get_run(run_id)?.info)
+    }
+    fn delete_run(&self, run_id: &str) -> StoreResult<()> {
+        let id = run_id.to_owned();
+        self.writer.write(move |c| runs::set_lifecycle(c, &id, false))
+    }
+    fn restore_run(&self, run_id: &str) -> StoreResult<()> {
+        let id = run_id.to_owned();
+        self.writer.write(move |c| runs::set_lifecycle(c, &id, true))
+    }
+    fn log_batch(&self, run_id: &str, batch: Batch) -> StoreResult<()> {
+        let id = run_id.to_owned();
+        self.writer.write(move |c| runs::log_batch(c, &id, &batch))
+    }
+    fn delete_tag(&self, run_id: &str, key: &str) -> StoreResult<()> {
+        let (id, key) = (run_id.to_owned(), key.to_owned());
+        self.writer.write(move |c| runs::delete_tag(c, &id, &key))
+    }
+    fn log_inputs(&self, run_id: &str, datasets: Vec<DatasetInput>, models: Vec<String>) -> StoreResult<()> {
+        let id = run_id.to_owned();
+        self.writer.write(move |c| runs::log_inputs(c, &id, &datasets, &models))
+    }
+    fn log_outputs(&self, run_id: &str, models: Vec<ModelOutput>) -> StoreResult<()> {
+        let id = run_id.to_owned();
+        self.writer.write(move |c| runs::log_outputs(c, &id, &models))
+    }
+    fn search_runs(&self, query: &RunQuery) -> StoreResult<Page<Run>> {
+        self.read(|c| runs::search(c, query))
+    }
+    fn metric_history(&self, run_id: &str, key: &str, max_results: Option<i64>, offset: i64) -> StoreResult<Page<Metric>> {
+        self.read(|c| metrics::history(c, run_id, key, max_results, offset))
+    }
+    fn metric_history_bulk_interval(&self, query: &BulkIntervalQuery) -> StoreResult<Vec<Metric>> {
+        self.read(|c| metrics::bulk_interval(c, query))
+    }
+    fn search_logged_models(&self, query: &LoggedModelQuery) -> StoreResult<Page<LoggedModel>> {
+        self.read(|c| runs::search_logged_models(c, query))
+    }
+}
