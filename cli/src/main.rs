@@ -4,12 +4,14 @@ mod args;
 
 use args::{Cli, Command};
 use clap::Parser;
+use std::io::Write;
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| "warn,cairn_server=info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG")
+                .unwrap_or_else(|_| "warn,cairn_server=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -19,14 +21,18 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn run_server(config: cairn_server::ServerConfig) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let app = cairn_server::Application::build(&config)?;
-        // The first line is read by scripts and tests to learn the bound port.
-        println!("cairn listening on {}", app.url());
-        println!("cairn storing runs in {}", app.database().display());
-        use std::io::Write;
-        std::io::stdout().flush()?;
+        // The first line is read by scripts and tests to learn the bound port. A closed
+        // stdout must not stop the server, so write errors are ignored.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "cairn listening on {}", app.url());
+        let _ = writeln!(out, "cairn storing runs in {}", app.database().display());
+        let _ = out.flush();
+        drop(out);
         app.run_until_stopped().await
     })
 }

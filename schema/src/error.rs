@@ -65,17 +65,26 @@ pub struct ApiError {
 impl ApiError {
     /// A 400 `INVALID_PARAMETER_VALUE`.
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self { code: ErrorCode::InvalidParameterValue, message: message.into() }
+        Self {
+            code: ErrorCode::InvalidParameterValue,
+            message: message.into(),
+        }
     }
 
     /// A 404 `RESOURCE_DOES_NOT_EXIST`.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self { code: ErrorCode::ResourceDoesNotExist, message: message.into() }
+        Self {
+            code: ErrorCode::ResourceDoesNotExist,
+            message: message.into(),
+        }
     }
 
     /// A 400 `RESOURCE_ALREADY_EXISTS`.
     pub fn already_exists(message: impl Into<String>) -> Self {
-        Self { code: ErrorCode::ResourceAlreadyExists, message: message.into() }
+        Self {
+            code: ErrorCode::ResourceAlreadyExists,
+            message: message.into(),
+        }
     }
 
     /// The 400 MLflow gives for a missing or empty required field.
@@ -97,6 +106,9 @@ pub struct ErrorBody {
 
 impl From<&ApiError> for ErrorBody {
     fn from(e: &ApiError) -> Self {
-        ErrorBody { error_code: e.code.as_str().to_owned(), message: e.message.clone() }
+        ErrorBody {
+            error_code: e.code.as_str().to_owned(),
+            message: e.message.clone(),
+        }
     }
 }

@@ -30,7 +30,12 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { host: "127.0.0.1".into(), port: 5000, data_dir: PathBuf::from("cairn-data"), backend_store_uri: None }
+        ServerConfig {
+            host: "127.0.0.1".into(),
+            port: 5000,
+            data_dir: PathBuf::from("cairn-data"),
+            backend_store_uri: None,
+        }
     }
 }
 
@@ -43,9 +48,14 @@ impl ServerConfig {
                 // SQLAlchemy's spelling, which MLflow users already write: three slashes
                 // then a relative path, or four for an absolute one.
                 let path = uri.strip_prefix("sqlite:///").with_context(|| {
-                    format!("unsupported --backend-store-uri {uri:?}: only sqlite:///PATH is supported")
+                    format!(
+                        "unsupported --backend-store-uri {uri:?}: only sqlite:///PATH is supported"
+                    )
                 })?;
-                anyhow::ensure!(!path.is_empty(), "--backend-store-uri {uri:?} names no file");
+                anyhow::ensure!(
+                    !path.is_empty(),
+                    "--backend-store-uri {uri:?} names no file"
+                );
                 Ok(PathBuf::from(path))
             }
         }
@@ -66,12 +76,14 @@ impl Application {
     pub fn build(config: &ServerConfig) -> anyhow::Result<Self> {
         let database = config.database_path()?;
         let store = Arc::new(
-            SqliteStore::open(&database).with_context(|| format!("opening the store at {}", database.display()))?,
+            SqliteStore::open(&database)
+                .with_context(|| format!("opening the store at {}", database.display()))?,
         );
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .with_context(|| format!("binding {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();
-        let data: web::Data<dyn TrackingStore> = web::Data::from(store.clone() as Arc<dyn TrackingStore>);
+        let data: web::Data<dyn TrackingStore> =
+            web::Data::from(store.clone() as Arc<dyn TrackingStore>);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -83,7 +95,13 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
-        Ok(Application { server, port, host: config.host.clone(), database, store })
+        Ok(Application {
+            server,
+            port,
+            host: config.host.clone(),
+            database,
+            store,
+        })
     }
 
     /// The port actually bound.

@@ -1,1 +1,213 @@
-//! placeholder
+//! The TestServer harness: a real `cairn server` process on a random port with its own temp SQLite file.
+//!
+//! The server is started with `--port 0` and tells us the port it bound on its first
+//! line of output, so there are no fixed ports and no sleeps.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A running server, killed when dropped.
+pub struct TestServer {
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub url: String,
+    child: Child,
+    data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    http: reqwest::blocking::Client,
+}
+
+/// A response: status and the JSON body (`Value::Null` when the body is not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Parsed body.
+    pub body: Value,
+    /// Content type.
+    pub content_type: String,
+}
+
+impl Reply {
+    /// The error code of an MLflow error envelope, or "" when there is none.
+    pub fn error_code(&self) -> &str {
+        self.body["error_code"].as_str().unwrap_or("")
+    }
+}
+
+/// The `cairn` binary cargo built beside this test binary (or `CAIRN_BIN`).
+pub fn cairn_binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("CAIRN_BIN") {
+        return bin.into();
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join(format!("cairn{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`",
+        bin.display()
+    );
+    bin
+}
+
+impl TestServer {
+    /// Starts a server on a fresh temp data dir.
+    pub fn start() -> TestServer {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let mut server = TestServer::start_in(temp.path());
+        server._temp = Some(temp);
+        server
+    }
+
+    /// Starts a server on `data_dir` (kept after the server stops), e.g. to restart on it.
+    pub fn start_in(data_dir: &Path) -> TestServer {
+        let mut child = Command::new(cairn_binary())
+            .args(["server", "--host", "127.0.0.1", "--port", "0", "--data-dir"])
+            .arg(data_dir)
+            .env("CAIRN_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawning cairn server");
+        let mut first = String::new();
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        out.read_line(&mut first).expect("reading the listen line");
+        // Keep draining what the server prints so that it never writes into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let url = first
+            .trim()
+            .strip_prefix("cairn listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from the server: {first:?}"))
+            .to_owned();
+        TestServer {
+            url,
+            child,
+            data_dir: data_dir.to_owned(),
+            _temp: None,
+            http: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("client"),
+        }
+    }
+
+    /// The data directory the server stores in.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The SQLite file.
+    pub fn database(&self) -> PathBuf {
+        self.data_dir.join("cairn.db")
+    }
+
+    /// Kills the process with SIGKILL, no chance to clean up.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM and waits for a graceful exit; returns the exit success.
+    pub fn terminate(&mut self) -> bool {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        self.child.wait().map(|s| s.success()).unwrap_or(false)
+    }
+
+    /// The OS process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn reply(resp: reqwest::blocking::Response) -> Reply {
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let text = resp.text().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            content_type,
+        }
+    }
+
+    /// POSTs JSON to an MLflow API path such as `runs/create`.
+    pub fn post(&self, api: &str, body: Value) -> Reply {
+        self.raw_post(
+            &format!("/api/2.0/mlflow/{api}"),
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+    }
+
+    /// POSTs raw bytes with a given content type to any path.
+    pub fn raw_post(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let mut req = self.http.post(format!("{}{path}", self.url)).body(body);
+        if !content_type.is_empty() {
+            req = req.header("content-type", content_type);
+        }
+        Self::reply(req.send().expect("POST"))
+    }
+
+    /// GETs an MLflow API path with query pairs.
+    pub fn get(&self, api: &str, query: &[(&str, &str)]) -> Reply {
+        self.raw_get(&format!("/api/2.0/mlflow/{api}"), query)
+    }
+
+    /// GETs any path.
+    pub fn raw_get(&self, path: &str, query: &[(&str, &str)]) -> Reply {
+        Self::reply(
+            self.http
+                .get(format!("{}{path}", self.url))
+                .query(query)
+                .send()
+                .expect("GET"),
+        )
+    }
+
+    /// Creates an experiment and returns its id.
+    pub fn experiment(&self, name: &str) -> String {
+        let r = self.post("experiments/create", serde_json::json!({ "name": name }));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r.body["experiment_id"]
+            .as_str()
+            .expect("experiment_id")
+            .to_owned()
+    }
+
+    /// Creates a run in an experiment and returns its id.
+    pub fn run(&self, experiment_id: &str) -> String {
+        let r = self.post(
+            "runs/create",
+            serde_json::json!({ "experiment_id": experiment_id, "start_time": 1 }),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r.body["run"]["info"]["run_id"]
+            .as_str()
+            .expect("run_id")
+            .to_owned()
+    }
+
+    /// The run as runs/get returns it.
+    pub fn get_run(&self, run_id: &str) -> Value {
+        let r = self.get("runs/get", &[("run_id", run_id)]);
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r.body["run"].clone()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -47,6 +47,16 @@ const VERSION_ORDER_ATTRIBUTES: &[Alias] = &[
     ("creation_timestamp", "creation_timestamp"),
     ("last_updated_timestamp", "last_updated_timestamp"),
 ];
+const LOGGED_MODEL_ATTRIBUTES: &[Alias] = &[
+    ("name", "name"),
+    ("model_id", "model_id"),
+    ("model_type", "model_type"),
+    ("source_run_id", "source_run_id"),
+    ("status", "status"),
+    ("creation_time", "creation_timestamp"),
+    ("creation_timestamp", "creation_timestamp"),
+    ("last_updated_timestamp", "last_updated_timestamp"),
+];
 const RUN_LIST_MESSAGE: &str =
     "Only ['run_id'] attributes support comparison with a list of quoted string values.";
 const DATASET_KEYS: &[&str] = &["name", "digest", "context"];
@@ -62,11 +72,17 @@ fn fail<T>(message: String) -> Result<T, FilterError> {
 
 /// `'a', 'b', 'c'` for messages.
 fn listing<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    items.map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+    items
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn lookup(table: &[Alias], key: &str) -> Option<&'static str> {
-    table.iter().find(|(spelling, _)| *spelling == key).map(|&(_, canonical)| canonical)
+    table
+        .iter()
+        .find(|(spelling, _)| *spelling == key)
+        .map(|&(_, canonical)| canonical)
 }
 
 /// The entity an identifier prefix names, in a filter or an order_by.
@@ -79,6 +95,8 @@ fn entity(dialect: Dialect, prefix: Option<&str>) -> Result<Entity, FilterError>
         (Dialect::Runs, "param" | "params" | "parameter" | "parameters") => Some(Entity::Param),
         (Dialect::Runs, "attribute" | "attributes" | "attr" | "run") => Some(Entity::Attribute),
         (Dialect::Runs, "dataset" | "datasets") => Some(Entity::Dataset),
+        (Dialect::LoggedModels, "metric" | "metrics") => Some(Entity::Metric),
+        (Dialect::LoggedModels, "param" | "params") => Some(Entity::Param),
         (_, "tag" | "tags") => Some(Entity::Tag),
         (_, "attribute") => Some(Entity::Attribute),
         _ => None,
@@ -109,6 +127,7 @@ pub(crate) fn resolve_filter_ident(
                 Dialect::Experiments => EXPERIMENT_ATTRIBUTES,
                 Dialect::RegisteredModels => MODEL_FILTER_ATTRIBUTES,
                 Dialect::ModelVersions => VERSION_FILTER_ATTRIBUTES,
+                Dialect::LoggedModels => LOGGED_MODEL_ATTRIBUTES,
             };
             let Some(canonical) = lookup(table, key) else {
                 return fail(format!(
@@ -136,23 +155,23 @@ pub(crate) fn resolve_order_ident(
 ) -> Result<(Entity, String), FilterError> {
     let entity = entity(dialect, ident.prefix.as_deref())?;
     let key = ident.key.as_str();
-    let table = match (dialect, entity) {
-        (Dialect::Runs, Entity::Attribute) => RUN_ATTRIBUTES,
-        (Dialect::Runs, Entity::Dataset) => {
-            return fail(
+    let table =
+        match (dialect, entity) {
+            (Dialect::Runs, Entity::Attribute) => RUN_ATTRIBUTES,
+            (Dialect::Runs, Entity::Dataset) => return fail(
                 "Invalid order_by entity type 'dataset'. Valid types are 'metric', 'parameter', \
                  'tag' and 'attribute'"
                     .to_string(),
-            )
-        }
-        (Dialect::Runs, _) => return Ok((entity, key.to_string())),
-        (_, Entity::Attribute) => match dialect {
-            Dialect::Experiments => EXPERIMENT_ATTRIBUTES,
-            Dialect::RegisteredModels => MODEL_ORDER_ATTRIBUTES,
-            _ => VERSION_ORDER_ATTRIBUTES,
-        },
-        _ => return fail("Invalid order_by entity: tag".to_string()),
-    };
+            ),
+            (Dialect::Runs, _) => return Ok((entity, key.to_string())),
+            (_, Entity::Attribute) => match dialect {
+                Dialect::Experiments => EXPERIMENT_ATTRIBUTES,
+                Dialect::RegisteredModels => MODEL_ORDER_ATTRIBUTES,
+                Dialect::LoggedModels => LOGGED_MODEL_ATTRIBUTES,
+                _ => VERSION_ORDER_ATTRIBUTES,
+            },
+            _ => return fail("Invalid order_by entity: tag".to_string()),
+        };
     match lookup(table, key) {
         Some(canonical) => Ok((entity, canonical.to_string())),
         None => fail(format!(
@@ -206,6 +225,17 @@ fn field(dialect: Dialect, entity: Entity, key: &str) -> Field {
         | (Entity::Attribute, Dialect::ModelVersions, "name" | "run_id") => {
             ("attribute", Kind::Text, LIST_OPS, false)
         }
+        (
+            Entity::Attribute,
+            Dialect::LoggedModels,
+            "creation_timestamp" | "last_updated_timestamp",
+        ) => (
+            "attribute",
+            Kind::Number { integral: true },
+            NUMERIC_OPS,
+            false,
+        ),
+        (Entity::Attribute, Dialect::LoggedModels, _) => ("attribute", Kind::Text, LIST_OPS, false),
         (Entity::Attribute, Dialect::ModelVersions, "source") => {
             ("attribute", Kind::Text, STRING_OPS, false)
         }
@@ -229,7 +259,11 @@ fn field(dialect: Dialect, entity: Entity, key: &str) -> Field {
 }
 
 /// Checks `IS NULL` / `IS NOT NULL` on the field; the value is then `Null`.
-pub(crate) fn check_null(dialect: Dialect, entity: Entity, key: &str) -> Result<Value, FilterError> {
+pub(crate) fn check_null(
+    dialect: Dialect,
+    entity: Entity,
+    key: &str,
+) -> Result<Value, FilterError> {
     let field = field(dialect, entity, key);
     if field.nullable {
         return Ok(Value::Null);
@@ -290,7 +324,10 @@ pub(crate) fn check_value(
                     ));
                 };
                 let strings = items.iter().map(|item| match &item.kind {
-                    RawKind::Str { quote: '\'' | '"', text } => Ok(text.clone()),
+                    RawKind::Str {
+                        quote: '\'' | '"',
+                        text,
+                    } => Ok(text.clone()),
                     _ => fail(format!(
                         "While parsing a list in the query, expected quoted string values but \
                          found {} in {}",
@@ -300,7 +337,10 @@ pub(crate) fn check_value(
                 return strings.collect::<Result<_, _>>().map(Value::List);
             }
             match &raw.kind {
-                RawKind::Str { quote: '\'' | '"', text } => Ok(Value::Str(text.clone())),
+                RawKind::Str {
+                    quote: '\'' | '"',
+                    text,
+                } => Ok(Value::Str(text.clone())),
                 RawKind::List(_) => fail(format!(
                     "Expected a single quoted string value for {}. Found the list {}; lists \
                      are only allowed with IN and NOT IN",

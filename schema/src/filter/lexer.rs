@@ -22,9 +22,15 @@ pub(crate) enum Tok {
     /// A bare word: a keyword, an attribute name or `prefix.key.with.dots`.
     Word(String),
     /// Text in `'`, `"` or `` ` ``, escapes resolved.
-    Quoted { quote: char, text: String },
+    Quoted {
+        quote: char,
+        text: String,
+    },
     /// `prefix.` immediately followed by a backticked or double-quoted key.
-    PrefixedKey { prefix: String, key: String },
+    PrefixedKey {
+        prefix: String,
+        key: String,
+    },
     /// An unquoted, finite number.
     Number(f64),
     Sym(Sym),
@@ -126,7 +132,8 @@ impl Lexer<'_> {
         let digit_at = |n: usize| self.peek(n).is_some_and(|c| c.is_ascii_digit());
         let starts_number = c.is_ascii_digit()
             || (c == '.' && digit_at(1))
-            || (matches!(c, '-' | '+') && (digit_at(1) || (self.peek(1) == Some('.') && digit_at(2))));
+            || (matches!(c, '-' | '+')
+                && (digit_at(1) || (self.peek(1) == Some('.') && digit_at(2))));
         let (tok, width) = match c {
             '(' => (Tok::LParen, 1),
             ')' => (Tok::RParen, 1),
@@ -157,11 +164,14 @@ impl Lexer<'_> {
         match (c, self.peek(1)) {
             (';', _) => self.error(
                 at,
-                "Invalid character ';' (a filter is a single expression; statement separators are not allowed)",
+                "Invalid character ';' (statement separators are not allowed)",
             ),
             ('-', Some('-')) | ('/', Some('*')) => self.error(
                 at,
-                format!("Invalid token '{c}{}' (comments are not allowed in a filter)", if c == '-' { '-' } else { '*' }),
+                format!(
+                    "Invalid token '{c}{}' (comments are not allowed in a filter)",
+                    if c == '-' { '-' } else { '*' }
+                ),
             ),
             _ => self.error(
                 at,
@@ -312,8 +322,14 @@ mod tests {
 
     #[test]
     fn numbers_glued_to_letters_are_rejected() {
-        assert!(tokenize("1abc").unwrap_err().0.contains("Invalid number '1abc'"));
-        assert!(tokenize("1.2.3").unwrap_err().0.contains("Invalid number '1.2.3'"));
+        assert!(tokenize("1abc")
+            .unwrap_err()
+            .0
+            .contains("Invalid number '1abc'"));
+        assert!(tokenize("1.2.3")
+            .unwrap_err()
+            .0
+            .contains("Invalid number '1.2.3'"));
         assert!(tokenize("1e999").unwrap_err().0.contains("out of range"));
     }
 
@@ -322,11 +338,26 @@ mod tests {
         assert_eq!(
             toks(r#"'it''s' "a\"b" 'c\\d' 'e\_f' ''"#),
             vec![
-                Tok::Quoted { quote: '\'', text: "it's".into() },
-                Tok::Quoted { quote: '"', text: "a\"b".into() },
-                Tok::Quoted { quote: '\'', text: "c\\d".into() },
-                Tok::Quoted { quote: '\'', text: "e\\_f".into() },
-                Tok::Quoted { quote: '\'', text: String::new() },
+                Tok::Quoted {
+                    quote: '\'',
+                    text: "it's".into()
+                },
+                Tok::Quoted {
+                    quote: '"',
+                    text: "a\"b".into()
+                },
+                Tok::Quoted {
+                    quote: '\'',
+                    text: "c\\d".into()
+                },
+                Tok::Quoted {
+                    quote: '\'',
+                    text: "e\\_f".into()
+                },
+                Tok::Quoted {
+                    quote: '\'',
+                    text: String::new()
+                },
             ]
         );
     }
@@ -336,10 +367,19 @@ mod tests {
         assert_eq!(
             toks("tags.`my tag` params.\"a b\" tags. `x`"),
             vec![
-                Tok::PrefixedKey { prefix: "tags".into(), key: "my tag".into() },
-                Tok::PrefixedKey { prefix: "params".into(), key: "a b".into() },
+                Tok::PrefixedKey {
+                    prefix: "tags".into(),
+                    key: "my tag".into()
+                },
+                Tok::PrefixedKey {
+                    prefix: "params".into(),
+                    key: "a b".into()
+                },
                 word("tags."),
-                Tok::Quoted { quote: '`', text: "x".into() },
+                Tok::Quoted {
+                    quote: '`',
+                    text: "x".into()
+                },
             ]
         );
     }
@@ -347,14 +387,26 @@ mod tests {
     #[test]
     fn unterminated_quotes_are_reported_with_their_position() {
         let err = tokenize("name = 'abc").unwrap_err().0;
-        assert_eq!(err, "Unterminated quoted string (missing closing ') starting at position 8");
+        assert_eq!(
+            err,
+            "Unterminated quoted string (missing closing ') starting at position 8"
+        );
     }
 
     #[test]
     fn statement_separators_and_comments_are_rejected() {
-        assert!(tokenize("a = 'x'; b").unwrap_err().0.starts_with("Invalid character ';'"));
-        assert!(tokenize("a -- b").unwrap_err().0.starts_with("Invalid token '--'"));
-        assert!(tokenize("a /* b */").unwrap_err().0.starts_with("Invalid token '/*'"));
+        assert!(tokenize("a = 'x'; b")
+            .unwrap_err()
+            .0
+            .starts_with("Invalid character ';'"));
+        assert!(tokenize("a -- b")
+            .unwrap_err()
+            .0
+            .starts_with("Invalid token '--'"));
+        assert!(tokenize("a /* b */")
+            .unwrap_err()
+            .0
+            .starts_with("Invalid token '/*'"));
     }
 
     #[test]
@@ -367,6 +419,9 @@ mod tests {
     fn spans_cover_the_source_text_of_each_token() {
         let src = "tags.`ключ` IN ('a', \"b\")";
         let spans: Vec<&str> = tokenize(src).unwrap().iter().map(|t| t.text(src)).collect();
-        assert_eq!(spans, vec!["tags.`ключ`", "IN", "(", "'a'", ",", "\"b\"", ")"]);
+        assert_eq!(
+            spans,
+            vec!["tags.`ключ`", "IN", "(", "'a'", ",", "\"b\"", ")"]
+        );
     }
 }

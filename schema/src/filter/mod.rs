@@ -15,8 +15,8 @@
 //! value      := 'single quoted' | "double quoted" | number | "(" string ( "," string )* ")"
 //! ```
 //!
-//! Module map: [`lexer`] turns text into tokens, [`parser`] builds the tree and
-//! [`dialect`] decides what each search (runs, experiments, registry) accepts.
+//! Module map: `lexer` turns text into tokens, `parser` builds the tree and
+//! `dialect` decides what each search (runs, experiments, registry) accepts.
 
 mod dialect;
 mod lexer;
@@ -124,6 +124,8 @@ pub enum Dialect {
     RegisteredModels,
     /// `model-versions/search`: `name`, `run_id`, `source_path`, `version_number`, tags.
     ModelVersions,
+    /// `logged-models/search`: model attributes, metrics, params and tags.
+    LoggedModels,
 }
 
 /// Why a filter or order_by clause was rejected; the message names the offending
@@ -146,6 +148,45 @@ pub struct FilterError(pub String);
 /// ```
 pub fn parse_filter(dialect: Dialect, filter: &str) -> Result<Option<Expr>, FilterError> {
     parser::parse_filter(dialect, filter)
+}
+
+/// Parses a filter in MLflow's own grammar, as MLflow's endpoints accept it: clauses
+/// joined by `AND` only, no `OR` or grouping, `IN` only where MLflow allows it, and
+/// `IS NULL` only on params and tags. Cairn's extended grammar ([`parse_filter`]) is
+/// served beside the MLflow API, never in its place, so MLflow clients see MLflow's
+/// answers (the compatibility suite expects `OR` to be refused).
+pub fn parse_mlflow_filter(dialect: Dialect, filter: &str) -> Result<Option<Expr>, FilterError> {
+    let expr = parser::parse_filter(dialect, filter)?;
+    if let Some(e) = &expr {
+        check_mlflow(e, true)?;
+    }
+    Ok(expr)
+}
+
+fn check_mlflow(expr: &Expr, top: bool) -> Result<(), FilterError> {
+    match expr {
+        Expr::Or(_) => Err(FilterError(
+            "Invalid clause(s) in filter string: 'OR'. MLflow's filter grammar joins clauses with AND only; \
+             use Cairn's search endpoints for OR and parentheses"
+                .into(),
+        )),
+        Expr::And(parts) if top => parts.iter().try_for_each(|p| check_mlflow(p, false)),
+        Expr::And(_) => Err(FilterError("Invalid clause(s) in filter string: parentheses are not supported".into())),
+        Expr::Cmp(c) => match (c.entity, c.op) {
+            (Entity::Param | Entity::Tag, Op::In | Op::NotIn) => Err(FilterError(format!(
+                "Invalid comparator '{}' for {} '{}'. Valid comparators are ['=', '!=', 'LIKE', 'ILIKE']",
+                c.op,
+                if c.entity == Entity::Param { "param" } else { "tag" },
+                c.key
+            ))),
+            (Entity::Param | Entity::Tag, _) => Ok(()),
+            (_, Op::IsNull | Op::IsNotNull) => Err(FilterError(format!(
+                "IS NULL and IS NOT NULL are only supported for params and tags, not '{}'",
+                c.key
+            ))),
+            _ => Ok(()),
+        },
+    }
 }
 
 /// One parsed order_by element.

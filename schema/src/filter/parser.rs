@@ -2,7 +2,7 @@
 
 use super::dialect;
 use super::lexer::{position, tokenize, Sym, Tok, Token, KEYWORDS};
-use super::{Comparison, Dialect, Expr, FilterError, Op, OrderKey, Value};
+use super::{Comparison, Dialect, Expr, FilterError, Op, OrderKey};
 
 /// Deepest parenthesis nesting accepted; keeps recursion (and stack use) bounded.
 const MAX_DEPTH: usize = 64;
@@ -27,7 +27,10 @@ pub(crate) struct Raw {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum RawKind {
-    Str { quote: char, text: String },
+    Str {
+        quote: char,
+        text: String,
+    },
     Num(f64),
     /// An unquoted word where a value belongs.
     Bare(String),
@@ -111,7 +114,10 @@ fn raw_ident(tok: &Tok) -> Result<Option<RawIdent>, String> {
             Some((prefix, key)) => (Some(prefix.to_string()), key.to_string()),
             None => (None, w.clone()),
         },
-        Tok::Quoted { quote: '`' | '"', text } => (None, text.clone()),
+        Tok::Quoted {
+            quote: '`' | '"',
+            text,
+        } => (None, text.clone()),
         Tok::PrefixedKey { prefix, key } => (Some(prefix.clone()), key.clone()),
         _ => return Ok(None),
     };
@@ -366,8 +372,7 @@ impl Parser<'_> {
             )));
         }
         let mut items = Vec::new();
-        loop {
-            let Some(t) = self.bump() else { break };
+        while let Some(t) = self.bump() {
             let text = t.text(self.src).to_string();
             let kind = match t.tok {
                 Tok::Quoted { quote, text } => RawKind::Str { quote, text },

@@ -23,11 +23,17 @@ impl From<StoreError> for HttpError {
             StoreError::Api(api) => HttpError(api),
             StoreError::Unavailable(message) => {
                 tracing::warn!(%message, "store unavailable");
-                HttpError(ApiError { code: ErrorCode::TemporarilyUnavailable, message })
+                HttpError(ApiError {
+                    code: ErrorCode::TemporarilyUnavailable,
+                    message,
+                })
             }
             StoreError::Internal(message) => {
                 tracing::error!(%message, "internal store error");
-                HttpError(ApiError { code: ErrorCode::InternalError, message })
+                HttpError(ApiError {
+                    code: ErrorCode::InternalError,
+                    message,
+                })
             }
         }
     }

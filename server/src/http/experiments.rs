@@ -1,11 +1,14 @@
 //! Experiment endpoints: create, get, get-by-name, search, update, delete, restore, tags.
 
 use super::request::{encode_page_token, Req};
+use super::runs::FilterParser;
 use super::{call, ok_json, HttpError, Store};
 use crate::store::ExperimentQuery;
 use actix_web::{web, HttpRequest, HttpResponse, Scope};
-use cairn_schema::filter::{parse_filter, parse_order_by, Dialect};
-use cairn_schema::limits::{MAX_EXPERIMENT_NAME_LENGTH, MAX_EXPERIMENT_TAG_VALUE_LENGTH, MAX_KEY_LENGTH, MAX_SEARCH_RESULTS};
+use cairn_schema::filter::{parse_filter, parse_mlflow_filter, parse_order_by, Dialect};
+use cairn_schema::limits::{
+    MAX_EXPERIMENT_NAME_LENGTH, MAX_EXPERIMENT_TAG_VALUE_LENGTH, MAX_KEY_LENGTH, MAX_SEARCH_RESULTS,
+};
 use cairn_schema::{validate, ApiError, Tag, ViewType};
 use serde_json::json;
 
@@ -13,14 +16,23 @@ pub fn routes(scope: Scope) -> Scope {
     scope
         .route("/experiments/create", web::post().to(create_experiment))
         .route("/experiments/get", web::get().to(get_experiment))
-        .route("/experiments/get-by-name", web::get().to(get_experiment_by_name))
+        .route(
+            "/experiments/get-by-name",
+            web::get().to(get_experiment_by_name),
+        )
         .route("/experiments/search", web::get().to(search_experiments))
         .route("/experiments/search", web::post().to(search_experiments))
         .route("/experiments/update", web::post().to(update_experiment))
         .route("/experiments/delete", web::post().to(delete_experiment))
         .route("/experiments/restore", web::post().to(restore_experiment))
-        .route("/experiments/set-experiment-tag", web::post().to(set_experiment_tag))
-        .route("/experiments/delete-experiment-tag", web::post().to(delete_experiment_tag))
+        .route(
+            "/experiments/set-experiment-tag",
+            web::post().to(set_experiment_tag),
+        )
+        .route(
+            "/experiments/delete-experiment-tag",
+            web::post().to(delete_experiment_tag),
+        )
 }
 
 fn experiment_name(req: &Req, field: &str) -> Result<String, HttpError> {
@@ -36,7 +48,9 @@ fn experiment_name(req: &Req, field: &str) -> Result<String, HttpError> {
 
 fn experiment_tag(key: String, value: String) -> Result<Tag, HttpError> {
     validate::key("Tag key", &key)?;
-    if key.chars().count() > MAX_KEY_LENGTH || value.chars().count() > MAX_EXPERIMENT_TAG_VALUE_LENGTH {
+    if key.chars().count() > MAX_KEY_LENGTH
+        || value.chars().count() > MAX_EXPERIMENT_TAG_VALUE_LENGTH
+    {
         return Err(ApiError::invalid(format!(
             "Experiment tag value exceeds the maximum length of {MAX_EXPERIMENT_TAG_VALUE_LENGTH} characters"
         ))
@@ -52,7 +66,9 @@ fn artifact_location(location: &str) -> Result<(), HttpError> {
         || location.contains('#')
         || location.contains(';')
         || location.chars().any(char::is_control)
-        || location.split('/').any(|seg| seg == ".." || seg.eq_ignore_ascii_case("%2e%2e"));
+        || location
+            .split('/')
+            .any(|seg| seg == ".." || seg.eq_ignore_ascii_case("%2e%2e"));
     if bad {
         return Err(ApiError::invalid(format!(
             "Invalid value {} for parameter 'artifact_location' supplied.",
@@ -67,15 +83,26 @@ fn experiment_id(req: &Req) -> Result<i64, HttpError> {
     Ok(validate::experiment_id(&req.str_req("experiment_id")?)?)
 }
 
-async fn create_experiment(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn create_experiment(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let name = experiment_name(&req, "name")?;
     let location = req.str_opt("artifact_location")?.filter(|l| !l.is_empty());
     if let Some(l) = &location {
         artifact_location(l)?;
     }
-    let tags = req.tags("tags")?.into_iter().map(|t| experiment_tag(t.key, t.value)).collect::<Result<Vec<_>, _>>()?;
-    let id = call(&store, move |s| s.create_experiment(&name, location.as_deref(), &tags)).await?;
+    let tags = req
+        .tags("tags")?
+        .into_iter()
+        .map(|t| experiment_tag(t.key, t.value))
+        .collect::<Result<Vec<_>, _>>()?;
+    let id = call(&store, move |s| {
+        s.create_experiment(&name, location.as_deref(), &tags)
+    })
+    .await?;
     Ok(ok_json(vec![("experiment_id", json!(id.to_string()))]))
 }
 
@@ -85,7 +112,10 @@ async fn get_experiment(http: HttpRequest, store: Store) -> Result<HttpResponse,
     Ok(ok_json(vec![("experiment", json!(exp))]))
 }
 
-async fn get_experiment_by_name(http: HttpRequest, store: Store) -> Result<HttpResponse, HttpError> {
+async fn get_experiment_by_name(
+    http: HttpRequest,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let name = Req::read(&http, &[])?.str_req("experiment_name")?;
     let exp = call(&store, move |s| s.get_experiment_by_name(&name)).await?;
     Ok(ok_json(vec![("experiment", json!(exp))]))
@@ -96,12 +126,38 @@ pub(super) fn view_type(req: &Req, field: &str) -> Result<ViewType, HttpError> {
     match req.str_opt(field)? {
         None => Ok(ViewType::ActiveOnly),
         Some(v) => ViewType::parse(&v).ok_or_else(|| {
-            ApiError::invalid(format!("Invalid value {} for parameter '{field}' supplied.", validate::quoted(&v))).into()
+            ApiError::invalid(format!(
+                "Invalid value {} for parameter '{field}' supplied.",
+                validate::quoted(&v)
+            ))
+            .into()
         }),
     }
 }
 
-async fn search_experiments(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn search_experiments(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
+    search(http, body, store, parse_mlflow_filter).await
+}
+
+/// experiments/search with Cairn's extended grammar.
+pub(super) async fn search_experiments_extended(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
+    search(http, body, store, parse_filter).await
+}
+
+async fn search(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+    parse: FilterParser,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let max_results = req.i64_opt("max_results")?.unwrap_or(0);
     if !(1..=MAX_SEARCH_RESULTS).contains(&max_results) {
@@ -111,7 +167,7 @@ async fn search_experiments(http: HttpRequest, body: web::Bytes, store: Store) -
         .into());
     }
     let filter = match req.str_opt("filter")? {
-        Some(f) => parse_filter(Dialect::Experiments, &f).map_err(|e| ApiError::invalid(e.0))?,
+        Some(f) => parse(Dialect::Experiments, &f).map_err(|e| ApiError::invalid(e.0))?,
         None => None,
     };
     let order_by = req
@@ -129,11 +185,21 @@ async fn search_experiments(http: HttpRequest, body: web::Bytes, store: Store) -
     let page = call(&store, move |s| s.search_experiments(&query)).await?;
     Ok(ok_json(vec![
         ("experiments", json!(page.items)),
-        ("next_page_token", page.next_offset.map(encode_page_token).map(Into::into).unwrap_or_default()),
+        (
+            "next_page_token",
+            page.next_offset
+                .map(encode_page_token)
+                .map(Into::into)
+                .unwrap_or_default(),
+        ),
     ]))
 }
 
-async fn update_experiment(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn update_experiment(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let id = experiment_id(&req)?;
     let name = experiment_name(&req, "new_name")?;
@@ -141,27 +207,46 @@ async fn update_experiment(http: HttpRequest, body: web::Bytes, store: Store) ->
     Ok(ok_json(vec![]))
 }
 
-async fn delete_experiment(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn delete_experiment(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let id = experiment_id(&Req::read(&http, &body)?)?;
     call(&store, move |s| s.delete_experiment(id)).await?;
     Ok(ok_json(vec![]))
 }
 
-async fn restore_experiment(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn restore_experiment(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let id = experiment_id(&Req::read(&http, &body)?)?;
     call(&store, move |s| s.restore_experiment(id)).await?;
     Ok(ok_json(vec![]))
 }
 
-async fn set_experiment_tag(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn set_experiment_tag(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let id = experiment_id(&req)?;
-    let tag = experiment_tag(req.str_req("key")?, req.str_opt("value")?.unwrap_or_default())?;
+    let tag = experiment_tag(
+        req.str_req("key")?,
+        req.str_opt("value")?.unwrap_or_default(),
+    )?;
     call(&store, move |s| s.set_experiment_tag(id, &tag)).await?;
     Ok(ok_json(vec![]))
 }
 
-async fn delete_experiment_tag(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn delete_experiment_tag(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let id = experiment_id(&req)?;
     let key = req.str_req("key")?;

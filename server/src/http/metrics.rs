@@ -12,7 +12,10 @@ use serde_json::json;
 pub fn routes(scope: Scope) -> Scope {
     scope
         .route("/metrics/get-history", web::get().to(get_metric_history))
-        .route("/metrics/get-history-bulk-interval", web::get().to(get_metric_history_bulk_interval))
+        .route(
+            "/metrics/get-history-bulk-interval",
+            web::get().to(get_metric_history_bulk_interval),
+        )
 }
 
 async fn get_metric_history(http: HttpRequest, store: Store) -> Result<HttpResponse, HttpError> {
@@ -24,14 +27,26 @@ async fn get_metric_history(http: HttpRequest, store: Store) -> Result<HttpRespo
         return Err(ApiError::invalid("max_results must be a positive integer.").into());
     }
     let offset = req.page_offset()?;
-    let page = call(&store, move |s| s.metric_history(&id, &key, max_results, offset)).await?;
+    let page = call(&store, move |s| {
+        s.metric_history(&id, &key, max_results, offset)
+    })
+    .await?;
     Ok(ok_json(vec![
         ("metrics", json!(page.items)),
-        ("next_page_token", page.next_offset.map(encode_page_token).map(Into::into).unwrap_or_default()),
+        (
+            "next_page_token",
+            page.next_offset
+                .map(encode_page_token)
+                .map(Into::into)
+                .unwrap_or_default(),
+        ),
     ]))
 }
 
-async fn get_metric_history_bulk_interval(http: HttpRequest, store: Store) -> Result<HttpResponse, HttpError> {
+async fn get_metric_history_bulk_interval(
+    http: HttpRequest,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &[])?;
     let run_ids = req.str_list("run_ids")?;
     if run_ids.is_empty() {
@@ -59,14 +74,21 @@ async fn get_metric_history_bulk_interval(http: HttpRequest, store: Store) -> Re
         }
         _ => return Err(ApiError::invalid("If either start step or end step are specified, both must be specified.").into()),
     };
-    let max_results = req.i64_opt("max_results")?.unwrap_or(MAX_BULK_HISTORY_RESULTS);
+    let max_results = req
+        .i64_opt("max_results")?
+        .unwrap_or(MAX_BULK_HISTORY_RESULTS);
     if !(1..=MAX_BULK_HISTORY_RESULTS).contains(&max_results) {
         return Err(ApiError::invalid(format!(
             "max_results must be between 1 and {MAX_BULK_HISTORY_RESULTS}. See the API docs for more information about request parameters."
         ))
         .into());
     }
-    let query = BulkIntervalQuery { run_ids, key, steps, max_results };
+    let query = BulkIntervalQuery {
+        run_ids,
+        key,
+        steps,
+        max_results,
+    };
     let metrics = call(&store, move |s| s.metric_history_bulk_interval(&query)).await?;
     Ok(ok_json(vec![("metrics", json!(metrics))]))
 }

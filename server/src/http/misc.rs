@@ -4,7 +4,7 @@ use super::request::{encode_page_token, Req};
 use super::{call, ok_json, HttpError, Store};
 use crate::store::LoggedModelQuery;
 use actix_web::{web, HttpRequest, HttpResponse, Scope};
-use cairn_schema::filter::{parse_filter, Dialect};
+use cairn_schema::filter::{parse_mlflow_filter, Dialect};
 use cairn_schema::{validate, ApiError};
 use serde_json::json;
 
@@ -15,15 +15,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health))
         .route("/version", web::get().to(version))
         .route("/api/3.0/mlflow/server-info", web::get().to(server_info))
-        .route("/ajax-api/3.0/mlflow/server-info", web::get().to(server_info));
+        .route(
+            "/ajax-api/3.0/mlflow/server-info",
+            web::get().to(server_info),
+        );
 }
 
 pub fn logged_model_routes(scope: Scope) -> Scope {
-    scope.route("/logged-models/search", web::post().to(search_logged_models))
+    scope.route(
+        "/logged-models/search",
+        web::post().to(search_logged_models),
+    )
 }
 
 async fn health() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("OK")
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("OK")
 }
 
 async fn version() -> HttpResponse {
@@ -48,25 +56,45 @@ async fn server_info() -> HttpResponse {
     }))
 }
 
-async fn search_logged_models(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn search_logged_models(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let ids = req.str_list("experiment_ids")?;
     if ids.is_empty() {
         return Err(ApiError::missing("experiment_ids").into());
     }
-    let experiment_ids = ids.iter().map(|id| validate::experiment_id(id)).collect::<Result<Vec<_>, _>>()?;
+    let experiment_ids = ids
+        .iter()
+        .map(|id| validate::experiment_id(id))
+        .collect::<Result<Vec<_>, _>>()?;
     let filter = match req.str_opt("filter")? {
-        Some(f) => parse_filter(Dialect::RegisteredModels /* TODO-LM */, &f).map_err(|e| ApiError::invalid(e.0))?,
+        Some(f) => {
+            parse_mlflow_filter(Dialect::LoggedModels, &f).map_err(|e| ApiError::invalid(e.0))?
+        }
         None => None,
     };
     let max_results = req.i64_opt("max_results")?.unwrap_or(50);
     if max_results < 1 {
         return Err(ApiError::invalid("max_results must be a positive integer.").into());
     }
-    let query = LoggedModelQuery { experiment_ids, filter, max_results, offset: req.page_offset()? };
+    let query = LoggedModelQuery {
+        experiment_ids,
+        filter,
+        max_results,
+        offset: req.page_offset()?,
+    };
     let page = call(&store, move |s| s.search_logged_models(&query)).await?;
     Ok(ok_json(vec![
         ("models", json!(page.items)),
-        ("next_page_token", page.next_offset.map(encode_page_token).map(Into::into).unwrap_or_default()),
+        (
+            "next_page_token",
+            page.next_offset
+                .map(encode_page_token)
+                .map(Into::into)
+                .unwrap_or_default(),
+        ),
     ]))
 }

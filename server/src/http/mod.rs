@@ -34,7 +34,12 @@ where
     let store = store.clone().into_inner();
     web::block(move || work(&*store))
         .await
-        .map_err(|e| HttpError(ApiError { code: ErrorCode::InternalError, message: e.to_string() }))?
+        .map_err(|e| {
+            HttpError(ApiError {
+                code: ErrorCode::InternalError,
+                message: e.to_string(),
+            })
+        })?
         .map_err(Into::into)
 }
 
@@ -55,7 +60,8 @@ pub(crate) fn ok_json(fields: Vec<(&str, Value)>) -> HttpResponse {
     HttpResponse::Ok().json(Value::Object(map))
 }
 
-/// Registers every tracking route under `/api/2.0/mlflow` and `/ajax-api/2.0/mlflow`.
+/// Registers every tracking route under `/api/2.0/mlflow` and `/ajax-api/2.0/mlflow`,
+/// and Cairn's own search routes under `/api/2.0/cairn`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     misc::routes(cfg);
     for prefix in ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"] {
@@ -65,12 +71,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         let scope = metrics::routes(scope);
         cfg.service(misc::logged_model_routes(scope));
     }
+    // Cairn's additions live beside MLflow's API, never in its place.
+    cfg.service(
+        web::scope("/api/2.0/cairn")
+            .route("/runs/search", web::post().to(runs::search_runs_extended))
+            .route(
+                "/experiments/search",
+                web::post().to(experiments::search_experiments_extended),
+            )
+            .route(
+                "/experiments/search",
+                web::get().to(experiments::search_experiments_extended),
+            ),
+    );
 }
 
 /// Unknown paths answer a JSON 404 that the MLflow client reads as `ENDPOINT_NOT_FOUND`.
 pub async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound()
-        .json(ErrorBody { error_code: ErrorCode::EndpointNotFound.as_str().into(), message: "No such endpoint.".into() })
+    HttpResponse::NotFound().json(ErrorBody {
+        error_code: ErrorCode::EndpointNotFound.as_str().into(),
+        message: "No such endpoint.".into(),
+    })
 }
 
 /// Rewrites any error response that is not already JSON (actix's own 405s, payload
@@ -94,10 +115,19 @@ pub fn json_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             503 => ErrorCode::TemporarilyUnavailable,
             _ => ErrorCode::InternalError,
         };
-        let reason = res.response().error().map(|e| e.to_string()).unwrap_or_else(|| status.to_string());
-        let body = ErrorBody { error_code: code.as_str().into(), message: format!("Bad Request. {reason}") };
+        let reason = res
+            .response()
+            .error()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| status.to_string());
+        let body = ErrorBody {
+            error_code: code.as_str().into(),
+            message: format!("Bad Request. {reason}"),
+        };
         let (req, _) = res.into_parts();
         let response: HttpResponse<BoxBody> = HttpResponse::build(status).json(body);
-        Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+        Ok(ErrorHandlerResponse::Response(
+            ServiceResponse::new(req, response).map_into_right_body(),
+        ))
     })
 }

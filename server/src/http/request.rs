@@ -43,12 +43,18 @@ impl Req {
                 }
             }
         }
-        Req { fields, prefix: String::new() }
+        Req {
+            fields,
+            prefix: String::new(),
+        }
     }
 
     fn from_json(body: &[u8]) -> Result<Req, HttpError> {
         if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Req { fields: Map::new(), prefix: String::new() });
+            return Ok(Req {
+                fields: Map::new(),
+                prefix: String::new(),
+            });
         }
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| ApiError::invalid(format!("Malformed JSON request body: {e}")))?;
@@ -59,7 +65,10 @@ impl Req {
             v => v,
         };
         match value {
-            Value::Object(fields) => Ok(Req { fields, prefix: String::new() }),
+            Value::Object(fields) => Ok(Req {
+                fields,
+                prefix: String::new(),
+            }),
             _ => Err(ApiError::invalid("The request body must be a JSON object.").into()),
         }
     }
@@ -71,7 +80,14 @@ impl Req {
     /// The value of a field under its snake_case or camelCase name, but not both.
     fn get(&self, field: &str) -> Result<Option<&Value>, HttpError> {
         let camel = to_camel(field);
-        let (a, b) = (self.fields.get(field), if camel != field { self.fields.get(&camel) } else { None });
+        let (a, b) = (
+            self.fields.get(field),
+            if camel != field {
+                self.fields.get(&camel)
+            } else {
+                None
+            },
+        );
         match (a, b) {
             (Some(_), Some(_)) => Err(ApiError::invalid(format!(
                 "Request specifies both '{field}' and '{camel}'; provide only one of them."
@@ -122,7 +138,9 @@ impl Req {
 
     /// An optional int64: a JSON integer or a decimal string. Floats are refused.
     pub fn i64_opt(&self, field: &str) -> Result<Option<i64>, HttpError> {
-        let Some(v) = self.get(field)? else { return Ok(None) };
+        let Some(v) = self.get(field)? else {
+            return Ok(None);
+        };
         let parsed = match v {
             Value::Number(n) => n.as_i64(),
             Value::String(s) => s.trim().parse::<i64>().ok(),
@@ -133,12 +151,15 @@ impl Req {
 
     /// A required int64.
     pub fn i64_req(&self, field: &str) -> Result<i64, HttpError> {
-        self.i64_opt(field)?.ok_or_else(|| ApiError::missing(&self.name(field)).into())
+        self.i64_opt(field)?
+            .ok_or_else(|| ApiError::missing(&self.name(field)).into())
     }
 
     /// A required double: number, numeric string, `"NaN"`, `"Infinity"`, `"-Infinity"`.
     pub fn f64_req(&self, field: &str) -> Result<f64, HttpError> {
-        let v = self.get(field)?.ok_or_else(|| ApiError::missing(&self.name(field)))?;
+        let v = self
+            .get(field)?
+            .ok_or_else(|| ApiError::missing(&self.name(field)))?;
         cairn_schema::parse_wire_f64(v).ok_or_else(|| self.type_error(field, v))
     }
 
@@ -166,7 +187,10 @@ impl Req {
                 .iter()
                 .enumerate()
                 .map(|(i, item)| match item {
-                    Value::Object(m) => Ok(Req { fields: m.clone(), prefix: format!("{}{field}[{i}].", self.prefix) }),
+                    Value::Object(m) => Ok(Req {
+                        fields: m.clone(),
+                        prefix: format!("{}{field}[{i}].", self.prefix),
+                    }),
                     v => Err(self.type_error(field, v)),
                 })
                 .collect(),
@@ -178,7 +202,10 @@ impl Req {
     pub fn object(&self, field: &str) -> Result<Option<Req>, HttpError> {
         match self.get(field)? {
             None => Ok(None),
-            Some(Value::Object(m)) => Ok(Some(Req { fields: m.clone(), prefix: format!("{}{field}.", self.prefix) })),
+            Some(Value::Object(m)) => Ok(Some(Req {
+                fields: m.clone(),
+                prefix: format!("{}{field}.", self.prefix),
+            })),
             Some(v) => Err(self.type_error(field, v)),
         }
     }
@@ -187,7 +214,12 @@ impl Req {
     pub fn tags(&self, field: &str) -> Result<Vec<Tag>, HttpError> {
         self.objects(field)?
             .iter()
-            .map(|t| Ok(Tag { key: t.str_req("key")?, value: t.str_opt("value")?.unwrap_or_default() }))
+            .map(|t| {
+                Ok(Tag {
+                    key: t.str_req("key")?,
+                    value: t.str_opt("value")?.unwrap_or_default(),
+                })
+            })
             .collect()
     }
 
@@ -216,9 +248,19 @@ fn check_content_type(req: &HttpRequest) -> Result<(), HttpError> {
     let Some(ct) = req.headers().get(actix_web::http::header::CONTENT_TYPE) else {
         return Err(ApiError::invalid("Bad Request. Content-Type header is missing.").into());
     };
-    let essence = ct.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = ct
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if essence != "application/json" {
-        return Err(ApiError::invalid("Bad Request. Content-Type must be one of ['application/json'].").into());
+        return Err(ApiError::invalid(
+            "Bad Request. Content-Type must be one of ['application/json'].",
+        )
+        .into());
     }
     Ok(())
 }

@@ -6,9 +6,13 @@ use super::request::{encode_page_token, Req};
 use super::{call, ok_json, HttpError, Store};
 use crate::store::{Batch, NewRun, RunQuery, RunUpdate};
 use actix_web::{web, HttpRequest, HttpResponse, Scope};
-use cairn_schema::filter::{parse_filter, parse_order_by, Dialect};
+use cairn_schema::filter::{
+    parse_filter, parse_mlflow_filter, parse_order_by, Dialect, Expr, FilterError,
+};
 use cairn_schema::limits::*;
-use cairn_schema::{validate, ApiError, Dataset, DatasetInput, Metric, ModelOutput, Param, RunStatus, Tag};
+use cairn_schema::{
+    validate, ApiError, Dataset, DatasetInput, Metric, ModelOutput, Param, RunStatus, Tag,
+};
 use serde_json::json;
 
 pub fn routes(scope: Scope) -> Scope {
@@ -48,29 +52,53 @@ fn metric(req: &Req) -> Result<Metric, HttpError> {
         .into());
     }
     let step = req.i64_opt("step")?.unwrap_or(0);
-    Ok(Metric { key, value, timestamp, step, run_id: None })
+    Ok(Metric {
+        key,
+        value,
+        timestamp,
+        step,
+        run_id: None,
+    })
 }
 
 fn param(req: &Req) -> Result<Param, HttpError> {
     let key = req.str_req("key")?;
     validate::key("Param key", &key)?;
     let value = req.str_opt("value")?.unwrap_or_default();
-    Ok(Param { key, value: validate::truncate(&value, MAX_PARAM_VALUE_LENGTH) })
+    Ok(Param {
+        key,
+        value: validate::truncate(&value, MAX_PARAM_VALUE_LENGTH),
+    })
 }
 
 fn tag(req: &Req) -> Result<Tag, HttpError> {
     let key = req.str_req("key")?;
     validate::key("Tag key", &key)?;
     let value = req.str_opt("value")?.unwrap_or_default();
-    Ok(Tag { key, value: validate::truncate(&value, MAX_RUN_TAG_VALUE_LENGTH) })
+    Ok(Tag {
+        key,
+        value: validate::truncate(&value, MAX_RUN_TAG_VALUE_LENGTH),
+    })
 }
 
-async fn create_run(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn create_run(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
-    let experiment_id = validate::experiment_id(&req.str_opt("experiment_id")?.unwrap_or_else(|| "0".into()))?;
-    let tags = req.objects("tags")?.iter().map(tag).collect::<Result<Vec<_>, _>>()?;
+    let experiment_id =
+        validate::experiment_id(&req.str_opt("experiment_id")?.unwrap_or_else(|| "0".into()))?;
+    let tags = req
+        .objects("tags")?
+        .iter()
+        .map(tag)
+        .collect::<Result<Vec<_>, _>>()?;
     let run_name = req.str_opt("run_name")?.filter(|n| !n.is_empty());
-    if let (Some(name), Some(t)) = (&run_name, tags.iter().rev().find(|t| t.key == "mlflow.runName")) {
+    if let (Some(name), Some(t)) = (
+        &run_name,
+        tags.iter().rev().find(|t| t.key == "mlflow.runName"),
+    ) {
         if *name != t.value {
             return Err(ApiError::invalid(format!(
                 "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name={}, mlflow.runName={}).",
@@ -97,13 +125,20 @@ async fn get_run(http: HttpRequest, store: Store) -> Result<HttpResponse, HttpEr
     Ok(ok_json(vec![("run", json!(run))]))
 }
 
-async fn update_run(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn update_run(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let id = run_id(&req)?;
     let status = match req.str_opt("status")? {
         None => None,
         Some(s) => Some(RunStatus::parse(&s).ok_or_else(|| {
-            ApiError::invalid(format!("Invalid value {} for parameter 'status' supplied.", validate::quoted(&s)))
+            ApiError::invalid(format!(
+                "Invalid value {} for parameter 'status' supplied.",
+                validate::quoted(&s)
+            ))
         })?),
     };
     let update = RunUpdate {
@@ -115,13 +150,21 @@ async fn update_run(http: HttpRequest, body: web::Bytes, store: Store) -> Result
     Ok(ok_json(vec![("run_info", json!(info))]))
 }
 
-async fn delete_run(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn delete_run(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let id = run_id(&Req::read(&http, &body)?)?;
     call(&store, move |s| s.delete_run(&id)).await?;
     Ok(ok_json(vec![]))
 }
 
-async fn restore_run(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn restore_run(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let id = run_id(&Req::read(&http, &body)?)?;
     call(&store, move |s| s.restore_run(&id)).await?;
     Ok(ok_json(vec![]))
@@ -132,28 +175,53 @@ async fn apply(store: &Store, id: String, batch: Batch) -> Result<HttpResponse, 
     Ok(ok_json(vec![]))
 }
 
-async fn log_metric(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn log_metric(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let id = run_id(&req)?;
-    let batch = Batch { metrics: vec![metric(&req)?], ..Batch::default() };
+    let batch = Batch {
+        metrics: vec![metric(&req)?],
+        ..Batch::default()
+    };
     apply(&store, id, batch).await
 }
 
-async fn log_parameter(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn log_parameter(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let id = run_id(&req)?;
-    let batch = Batch { params: vec![param(&req)?], ..Batch::default() };
+    let batch = Batch {
+        params: vec![param(&req)?],
+        ..Batch::default()
+    };
     apply(&store, id, batch).await
 }
 
-async fn set_tag(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn set_tag(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let id = run_id(&req)?;
-    let batch = Batch { tags: vec![tag(&req)?], ..Batch::default() };
+    let batch = Batch {
+        tags: vec![tag(&req)?],
+        ..Batch::default()
+    };
     apply(&store, id, batch).await
 }
 
-async fn delete_tag(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn delete_tag(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let id = run_id(&req)?;
     let key = req.str_req("key")?;
@@ -168,10 +236,18 @@ fn too_many(n: usize, max: usize, what: &str) -> HttpError {
     .into()
 }
 
-async fn log_batch(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn log_batch(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let id = run_id(&req)?;
-    let (metrics, params, tags) = (req.objects("metrics")?, req.objects("params")?, req.objects("tags")?);
+    let (metrics, params, tags) = (
+        req.objects("metrics")?,
+        req.objects("params")?,
+        req.objects("tags")?,
+    );
     if metrics.len() > MAX_METRICS_PER_BATCH {
         return Err(too_many(metrics.len(), MAX_METRICS_PER_BATCH, "metrics"));
     }
@@ -183,7 +259,11 @@ async fn log_batch(http: HttpRequest, body: web::Bytes, store: Store) -> Result<
     }
     let total = metrics.len() + params.len() + tags.len();
     if total > MAX_ENTITIES_PER_BATCH {
-        return Err(too_many(total, MAX_ENTITIES_PER_BATCH, "metrics, params, and tags in total"));
+        return Err(too_many(
+            total,
+            MAX_ENTITIES_PER_BATCH,
+            "metrics, params, and tags in total",
+        ));
     }
     let batch = Batch {
         metrics: metrics.iter().map(metric).collect::<Result<_, _>>()?,
@@ -192,10 +272,17 @@ async fn log_batch(http: HttpRequest, body: web::Bytes, store: Store) -> Result<
     };
     let mut keys: Vec<&str> = batch.params.iter().map(|p| p.key.as_str()).collect();
     keys.sort_unstable();
-    let mut dups: Vec<&str> = keys.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+    let mut dups: Vec<&str> = keys
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
     dups.dedup();
     if !dups.is_empty() {
-        let listed: Vec<String> = dups.iter().map(|k| format!("'{}'", k.replace('\'', "\\'"))).collect();
+        let listed: Vec<String> = dups
+            .iter()
+            .map(|k| format!("'{}'", k.replace('\'', "\\'")))
+            .collect();
         return Err(ApiError::invalid(format!(
             "Duplicate parameter keys have been submitted: [{}]. Please ensure the request contains only one param value per param key.",
             listed.join(", ")
@@ -205,45 +292,81 @@ async fn log_batch(http: HttpRequest, body: web::Bytes, store: Store) -> Result<
     apply(&store, id, batch).await
 }
 
-fn limited(req: &Req, field: &str, max: usize, required: bool) -> Result<Option<String>, HttpError> {
-    let value = if required { Some(req.str_req(field)?) } else { req.str_opt(field)? };
+fn limited(
+    req: &Req,
+    field: &str,
+    max: usize,
+    required: bool,
+) -> Result<Option<String>, HttpError> {
+    let value = if required {
+        Some(req.str_req(field)?)
+    } else {
+        req.str_opt(field)?
+    };
     if let Some(v) = &value {
         if v.chars().count() > max {
-            return Err(ApiError::invalid(format!("Dataset {field} exceeds the maximum length of {max}")).into());
+            return Err(ApiError::invalid(format!(
+                "Dataset {field} exceeds the maximum length of {max}"
+            ))
+            .into());
         }
     }
     Ok(value)
 }
 
 fn dataset_input(req: &Req) -> Result<DatasetInput, HttpError> {
-    let d = req.object("dataset")?.ok_or_else(|| ApiError::missing("dataset"))?;
+    let d = req
+        .object("dataset")?
+        .ok_or_else(|| ApiError::missing("dataset"))?;
     let dataset = Dataset {
         name: limited(&d, "name", MAX_DATASET_NAME_LENGTH, true)?.unwrap_or_default(),
         digest: limited(&d, "digest", MAX_DATASET_DIGEST_LENGTH, false)?.unwrap_or_default(),
-        source_type: limited(&d, "source_type", MAX_DATASET_SOURCE_LENGTH, true)?.unwrap_or_default(),
+        source_type: limited(&d, "source_type", MAX_DATASET_SOURCE_LENGTH, true)?
+            .unwrap_or_default(),
         source: limited(&d, "source", MAX_DATASET_SOURCE_LENGTH, true)?.unwrap_or_default(),
         schema: limited(&d, "schema", MAX_DATASET_SCHEMA_LENGTH, false)?,
         profile: limited(&d, "profile", MAX_DATASET_PROFILE_LENGTH, false)?,
     };
     let tags = req.tags("tags")?;
     for t in &tags {
-        if t.key.chars().count() > MAX_INPUT_TAG_KEY_LENGTH || t.value.chars().count() > MAX_INPUT_TAG_VALUE_LENGTH {
-            return Err(ApiError::invalid("Dataset input tag key or value exceeds the maximum length").into());
+        if t.key.chars().count() > MAX_INPUT_TAG_KEY_LENGTH
+            || t.value.chars().count() > MAX_INPUT_TAG_VALUE_LENGTH
+        {
+            return Err(ApiError::invalid(
+                "Dataset input tag key or value exceeds the maximum length",
+            )
+            .into());
         }
     }
     Ok(DatasetInput { tags, dataset })
 }
 
-async fn log_inputs(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn log_inputs(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let id = run_id(&req)?;
-    let datasets = req.objects("datasets")?.iter().map(dataset_input).collect::<Result<Vec<_>, _>>()?;
-    let models = req.objects("models")?.iter().map(|m| m.str_req("model_id")).collect::<Result<Vec<_>, _>>()?;
+    let datasets = req
+        .objects("datasets")?
+        .iter()
+        .map(dataset_input)
+        .collect::<Result<Vec<_>, _>>()?;
+    let models = req
+        .objects("models")?
+        .iter()
+        .map(|m| m.str_req("model_id"))
+        .collect::<Result<Vec<_>, _>>()?;
     call(&store, move |s| s.log_inputs(&id, datasets, models)).await?;
     Ok(ok_json(vec![]))
 }
 
-async fn log_outputs(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+async fn log_outputs(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let id = run_id(&req)?;
     let models = req.objects("models")?;
@@ -252,20 +375,52 @@ async fn log_outputs(http: HttpRequest, body: web::Bytes, store: Store) -> Resul
     }
     let models = models
         .iter()
-        .map(|m| Ok(ModelOutput { model_id: m.str_req("model_id")?, step: m.i64_req("step")? }))
+        .map(|m| {
+            Ok(ModelOutput {
+                model_id: m.str_req("model_id")?,
+                step: m.i64_req("step")?,
+            })
+        })
         .collect::<Result<Vec<_>, HttpError>>()?;
     call(&store, move |s| s.log_outputs(&id, models)).await?;
     Ok(ok_json(vec![]))
 }
 
-async fn search_runs(http: HttpRequest, body: web::Bytes, store: Store) -> Result<HttpResponse, HttpError> {
+/// A filter parser: MLflow's grammar on MLflow's paths, Cairn's extended one beside them.
+pub(super) type FilterParser = fn(Dialect, &str) -> Result<Option<Expr>, FilterError>;
+
+async fn search_runs(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
+    search(http, body, store, parse_mlflow_filter).await
+}
+
+/// runs/search with `OR`, parentheses and `IS NULL` everywhere (Cairn's own endpoint).
+pub(super) async fn search_runs_extended(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
+    search(http, body, store, parse_filter).await
+}
+
+async fn search(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+    parse: FilterParser,
+) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let experiment_ids = req
         .str_list("experiment_ids")?
         .iter()
         .map(|id| validate::experiment_id(id))
         .collect::<Result<Vec<_>, _>>()?;
-    let max_results = req.i64_opt("max_results")?.unwrap_or(DEFAULT_RUN_SEARCH_RESULTS);
+    let max_results = req
+        .i64_opt("max_results")?
+        .unwrap_or(DEFAULT_RUN_SEARCH_RESULTS);
     if !(1..=MAX_SEARCH_RESULTS).contains(&max_results) {
         return Err(ApiError::invalid(format!(
             "Invalid value {max_results} for parameter 'max_results' supplied. It must be between 1 and {MAX_SEARCH_RESULTS}."
@@ -273,7 +428,7 @@ async fn search_runs(http: HttpRequest, body: web::Bytes, store: Store) -> Resul
         .into());
     }
     let filter = match req.str_opt("filter")? {
-        Some(f) => parse_filter(Dialect::Runs, &f).map_err(|e| ApiError::invalid(e.0))?,
+        Some(f) => parse(Dialect::Runs, &f).map_err(|e| ApiError::invalid(e.0))?,
         None => None,
     };
     let order_by = req
@@ -292,6 +447,12 @@ async fn search_runs(http: HttpRequest, body: web::Bytes, store: Store) -> Resul
     let page = call(&store, move |s| s.search_runs(&query)).await?;
     Ok(ok_json(vec![
         ("runs", json!(page.items)),
-        ("next_page_token", page.next_offset.map(encode_page_token).map(Into::into).unwrap_or_default()),
+        (
+            "next_page_token",
+            page.next_offset
+                .map(encode_page_token)
+                .map(Into::into)
+                .unwrap_or_default(),
+        ),
     ]))
 }

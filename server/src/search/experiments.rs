@@ -16,7 +16,11 @@ pub fn experiment_filter(expr: &Expr) -> Sql {
 fn experiment_comparison(c: &Comparison, sql: &mut Sql) {
     match c.entity {
         Entity::Tag => {
-            let exists = if c.op == Op::IsNull { "NOT EXISTS" } else { "EXISTS" };
+            let exists = if c.op == Op::IsNull {
+                "NOT EXISTS"
+            } else {
+                "EXISTS"
+            };
             sql.push(&format!(
                 "{exists} (SELECT 1 FROM experiment_tags k WHERE k.experiment_id = e.experiment_id AND k.key = "
             ));
@@ -34,7 +38,11 @@ fn experiment_comparison(c: &Comparison, sql: &mut Sql) {
                 Value::List(items) => Value::List(items.clone()),
                 other => other.clone(),
             };
-            let column = if matches!(value, Value::List(_)) { "CAST(e.experiment_id AS TEXT)" } else { "e.experiment_id" };
+            let column = if matches!(value, Value::List(_)) {
+                "CAST(e.experiment_id AS TEXT)"
+            } else {
+                "e.experiment_id"
+            };
             string_condition(column, c.op, &value, sql);
         }
         _ => string_condition(attribute_column(&c.key), c.op, &c.value, sql),

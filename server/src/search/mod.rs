@@ -54,10 +54,18 @@ impl Sql {
 }
 
 /// Writes `And`/`Or` nodes, delegating each comparison to `leaf`.
-pub fn compile_expr(expr: &Expr, sql: &mut Sql, leaf: &dyn Fn(&cairn_schema::filter::Comparison, &mut Sql)) {
+pub fn compile_expr(
+    expr: &Expr,
+    sql: &mut Sql,
+    leaf: &dyn Fn(&cairn_schema::filter::Comparison, &mut Sql),
+) {
     match expr {
         Expr::And(parts) | Expr::Or(parts) => {
-            let joiner = if matches!(expr, Expr::And(_)) { " AND " } else { " OR " };
+            let joiner = if matches!(expr, Expr::And(_)) {
+                " AND "
+            } else {
+                " OR "
+            };
             sql.push("(");
             for (i, part) in parts.iter().enumerate() {
                 if i > 0 {

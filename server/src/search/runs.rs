@@ -24,8 +24,14 @@ fn run_comparison(c: &Comparison, sql: &mut Sql) {
 }
 
 fn metric_comparison(c: &Comparison, sql: &mut Sql) {
-    let exists = if c.op == Op::IsNull { "NOT EXISTS" } else { "EXISTS" };
-    sql.push(&format!("{exists} (SELECT 1 FROM latest_metrics m WHERE m.run = r.id AND m.key = "));
+    let exists = if c.op == Op::IsNull {
+        "NOT EXISTS"
+    } else {
+        "EXISTS"
+    };
+    sql.push(&format!(
+        "{exists} (SELECT 1 FROM latest_metrics m WHERE m.run = r.id AND m.key = "
+    ));
     sql.bind_text(&c.key);
     match (c.op, &c.value) {
         (Op::IsNull | Op::IsNotNull, _) => {}
@@ -46,8 +52,14 @@ fn metric_comparison(c: &Comparison, sql: &mut Sql) {
 
 /// Params and tags: a run without the key never matches, not even `!=`.
 fn keyed_comparison(table: &str, c: &Comparison, sql: &mut Sql) {
-    let exists = if c.op == Op::IsNull { "NOT EXISTS" } else { "EXISTS" };
-    sql.push(&format!("{exists} (SELECT 1 FROM {table} k WHERE k.run = r.id AND k.key = "));
+    let exists = if c.op == Op::IsNull {
+        "NOT EXISTS"
+    } else {
+        "EXISTS"
+    };
+    sql.push(&format!(
+        "{exists} (SELECT 1 FROM {table} k WHERE k.run = r.id AND k.key = "
+    ));
     sql.bind_text(&c.key);
     if !matches!(c.op, Op::IsNull | Op::IsNotNull) {
         sql.push(" AND ");
@@ -64,7 +76,11 @@ fn dataset_comparison(c: &Comparison, sql: &mut Sql) {
         );
         string_condition("t.value", c.op, &c.value, sql);
     } else {
-        let column = if c.key == "digest" { "d.digest" } else { "d.name" };
+        let column = if c.key == "digest" {
+            "d.digest"
+        } else {
+            "d.name"
+        };
         sql.push("EXISTS (SELECT 1 FROM inputs i JOIN datasets d ON d.id = i.dataset WHERE i.run = r.id AND ");
         string_condition(column, c.op, &c.value, sql);
     }
@@ -104,13 +120,21 @@ pub fn run_order(keys: &[OrderKey]) -> Result<(Sql, String), ApiError> {
         let dir = if key.ascending { "ASC" } else { "DESC" };
         match key.entity {
             Entity::Metric => {
-                joins.push(&format!(" LEFT JOIN latest_metrics o{i} ON o{i}.run = r.id AND o{i}.key = "));
+                joins.push(&format!(
+                    " LEFT JOIN latest_metrics o{i} ON o{i}.run = r.id AND o{i}.key = "
+                ));
                 joins.bind_text(&key.key);
                 terms.push(format!("o{i}.run IS NULL, o{i}.is_nan, o{i}.value {dir}"));
             }
             Entity::Param | Entity::Tag => {
-                let table = if key.entity == Entity::Param { "params" } else { "tags" };
-                joins.push(&format!(" LEFT JOIN {table} o{i} ON o{i}.run = r.id AND o{i}.key = "));
+                let table = if key.entity == Entity::Param {
+                    "params"
+                } else {
+                    "tags"
+                };
+                joins.push(&format!(
+                    " LEFT JOIN {table} o{i} ON o{i}.run = r.id AND o{i}.key = "
+                ));
                 joins.bind_text(&key.key);
                 terms.push(format!("o{i}.value IS NULL, o{i}.value {dir}"));
             }
@@ -120,7 +144,10 @@ pub fn run_order(keys: &[OrderKey]) -> Result<(Sql, String), ApiError> {
             }
         }
     }
-    if !seen.iter().any(|(e, k)| *e == Entity::Attribute && *k == "start_time") {
+    if !seen
+        .iter()
+        .any(|(e, k)| *e == Entity::Attribute && *k == "start_time")
+    {
         terms.push("r.start_time DESC".to_owned());
     }
     terms.push("r.run_uuid ASC".to_owned());
@@ -140,7 +167,12 @@ mod tests {
     fn user_values_become_parameters_never_text() {
         let sql = compile("params.x = 'a''; DROP TABLE runs; --' AND metrics.m > 0.5");
         assert!(!sql.text.contains("DROP"), "{}", sql.text);
-        assert!(sql.params.contains(&SqlValue::Text("a'; DROP TABLE runs; --".into())), "{:?}", sql.params);
+        assert!(
+            sql.params
+                .contains(&SqlValue::Text("a'; DROP TABLE runs; --".into())),
+            "{:?}",
+            sql.params
+        );
         assert_eq!(sql.text.matches('?').count(), sql.params.len());
     }
 
@@ -153,13 +185,21 @@ mod tests {
 
     #[test]
     fn duplicate_order_keys_are_a_caller_mistake() {
-        let key = OrderKey { entity: Entity::Metric, key: "m".into(), ascending: true };
+        let key = OrderKey {
+            entity: Entity::Metric,
+            key: "m".into(),
+            ascending: true,
+        };
         assert!(run_order(&[key.clone(), key]).is_err());
     }
 
     #[test]
     fn start_time_is_not_appended_twice() {
-        let key = OrderKey { entity: Entity::Attribute, key: "start_time".into(), ascending: true };
+        let key = OrderKey {
+            entity: Entity::Attribute,
+            key: "start_time".into(),
+            ascending: true,
+        };
         let (_, order) = run_order(&[key]).unwrap();
         assert_eq!(order.matches("start_time").count(), 2, "{order}");
         assert!(order.ends_with("r.run_uuid ASC"));

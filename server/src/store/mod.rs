@@ -6,8 +6,11 @@
 pub mod sqlite;
 
 use cairn_schema::filter::{Expr, OrderKey};
-use cairn_schema::{ApiError, DatasetInput, Experiment, Metric, ModelOutput, Param, Run, RunInfo, RunStatus, Tag, ViewType};
 use cairn_schema::LoggedModel;
+use cairn_schema::{
+    ApiError, DatasetInput, Experiment, Metric, ModelOutput, Param, Run, RunInfo, RunStatus, Tag,
+    ViewType,
+};
 
 /// A store failure, typed so that the HTTP layer can map it to a status in one place.
 #[derive(Debug, thiserror::Error)]
@@ -133,7 +136,12 @@ pub struct LoggedModelQuery {
 /// Everything the tracking API needs from a store.
 pub trait TrackingStore: Send + Sync + 'static {
     /// Creates an experiment and returns its id.
-    fn create_experiment(&self, name: &str, artifact_location: Option<&str>, tags: &[Tag]) -> StoreResult<i64>;
+    fn create_experiment(
+        &self,
+        name: &str,
+        artifact_location: Option<&str>,
+        tags: &[Tag],
+    ) -> StoreResult<i64>;
     /// An experiment by id, deleted ones included.
     fn get_experiment(&self, id: i64) -> StoreResult<Experiment>;
     /// An experiment by name, deleted ones included.
@@ -166,14 +174,25 @@ pub trait TrackingStore: Send + Sync + 'static {
     /// Deletes a run tag; a missing tag is not-found.
     fn delete_tag(&self, run_id: &str, key: &str) -> StoreResult<()>;
     /// Records datasets and logged models a run consumed.
-    fn log_inputs(&self, run_id: &str, datasets: Vec<DatasetInput>, models: Vec<String>) -> StoreResult<()>;
+    fn log_inputs(
+        &self,
+        run_id: &str,
+        datasets: Vec<DatasetInput>,
+        models: Vec<String>,
+    ) -> StoreResult<()>;
     /// Records logged models a run produced.
     fn log_outputs(&self, run_id: &str, models: Vec<ModelOutput>) -> StoreResult<()>;
     /// A page of runs.
     fn search_runs(&self, query: &RunQuery) -> StoreResult<Page<Run>>;
 
     /// Every point of one metric of one run, ordered by timestamp, step, value.
-    fn metric_history(&self, run_id: &str, key: &str, max_results: Option<i64>, offset: i64) -> StoreResult<Page<Metric>>;
+    fn metric_history(
+        &self,
+        run_id: &str,
+        key: &str,
+        max_results: Option<i64>,
+        offset: i64,
+    ) -> StoreResult<Page<Metric>>;
     /// Evenly sampled points of one metric across several runs.
     fn metric_history_bulk_interval(&self, query: &BulkIntervalQuery) -> StoreResult<Vec<Metric>>;
 

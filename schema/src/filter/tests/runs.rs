@@ -7,16 +7,29 @@ fn metrics_take_every_numeric_comparator_under_both_prefixes() {
     for prefix in ["metrics", "metric"] {
         for (sym, op) in NUMERIC {
             let filter = format!("{prefix}.acc {sym} 0.5");
-            assert_eq!(runs(&filter), cmp(Entity::Metric, "acc", op, Value::Num(0.5)), "{filter}");
+            assert_eq!(
+                runs(&filter),
+                cmp(Entity::Metric, "acc", op, Value::Num(0.5)),
+                "{filter}"
+            );
         }
     }
 }
 
 #[test]
 fn metric_values_take_signs_and_exponents() {
-    assert_eq!(runs("metrics.loss > -1.5e3"), cmp(Entity::Metric, "loss", Op::Gt, Value::Num(-1500.0)));
-    assert_eq!(runs("metrics.loss<=+2"), cmp(Entity::Metric, "loss", Op::Le, Value::Num(2.0)));
-    assert_eq!(runs("metric.`acc` >= .8"), cmp(Entity::Metric, "acc", Op::Ge, Value::Num(0.8)));
+    assert_eq!(
+        runs("metrics.loss > -1.5e3"),
+        cmp(Entity::Metric, "loss", Op::Gt, Value::Num(-1500.0))
+    );
+    assert_eq!(
+        runs("metrics.loss<=+2"),
+        cmp(Entity::Metric, "loss", Op::Le, Value::Num(2.0))
+    );
+    assert_eq!(
+        runs("metric.`acc` >= .8"),
+        cmp(Entity::Metric, "acc", Op::Ge, Value::Num(0.8))
+    );
 }
 
 #[test]
@@ -42,7 +55,10 @@ fn a_metric_list_is_rejected_with_mlflows_message() {
 #[test]
 fn string_comparators_on_metrics_are_rejected() {
     let err = runs_error("metrics.acc LIKE 0.5");
-    assert!(err.starts_with("Invalid comparator 'LIKE' for metric 'acc'."), "{err}");
+    assert!(
+        err.starts_with("Invalid comparator 'LIKE' for metric 'acc'."),
+        "{err}"
+    );
 }
 
 #[test]
@@ -58,22 +74,37 @@ fn params_and_tags_take_string_list_and_null_comparators_under_every_prefix() {
     for (prefix, entity) in prefixes {
         for (sym, op) in STRING {
             let filter = format!("{prefix}.model {sym} 'c%'");
-            assert_eq!(runs(&filter), cmp(entity, "model", op, text("c%")), "{filter}");
+            assert_eq!(
+                runs(&filter),
+                cmp(entity, "model", op, text("c%")),
+                "{filter}"
+            );
         }
         for (sym, op) in LISTS {
             let filter = format!("{prefix}.model {sym} ('cnn', \"rnn\")");
-            assert_eq!(runs(&filter), cmp(entity, "model", op, list(&["cnn", "rnn"])), "{filter}");
+            assert_eq!(
+                runs(&filter),
+                cmp(entity, "model", op, list(&["cnn", "rnn"])),
+                "{filter}"
+            );
         }
         for (sym, op) in NULLS {
             let filter = format!("{prefix}.model {sym}");
-            assert_eq!(runs(&filter), cmp(entity, "model", op, Value::Null), "{filter}");
+            assert_eq!(
+                runs(&filter),
+                cmp(entity, "model", op, Value::Null),
+                "{filter}"
+            );
         }
     }
 }
 
 #[test]
 fn metrics_accept_null_checks_as_an_extension() {
-    assert_eq!(runs("metrics.acc IS NULL"), cmp(Entity::Metric, "acc", Op::IsNull, Value::Null));
+    assert_eq!(
+        runs("metrics.acc IS NULL"),
+        cmp(Entity::Metric, "acc", Op::IsNull, Value::Null)
+    );
     assert_eq!(
         runs("metrics.acc is not null"),
         cmp(Entity::Metric, "acc", Op::IsNotNull, Value::Null)
@@ -83,7 +114,10 @@ fn metrics_accept_null_checks_as_an_extension() {
 #[test]
 fn ordering_comparators_on_params_are_rejected() {
     let err = runs_error("params.lr > '0.001'");
-    assert!(err.starts_with("Invalid comparator '>' for param 'lr'."), "{err}");
+    assert!(
+        err.starts_with("Invalid comparator '>' for param 'lr'."),
+        "{err}"
+    );
     assert!(err.contains("'IS NOT NULL'"), "{err}");
 }
 
@@ -111,7 +145,11 @@ fn string_attributes_take_string_comparators_under_every_prefix() {
         for key in ["run_id", "run_name", "status", "user_id", "artifact_uri"] {
             for (sym, op) in STRING {
                 let filter = format!("{prefix}{key} {sym} 'x'");
-                assert_eq!(runs(&filter), cmp(Entity::Attribute, key, op, text("x")), "{filter}");
+                assert_eq!(
+                    runs(&filter),
+                    cmp(Entity::Attribute, key, op, text("x")),
+                    "{filter}"
+                );
             }
         }
     }
@@ -144,7 +182,10 @@ fn numeric_attributes_take_numeric_comparators_and_unquoted_numbers() {
             assert_eq!(runs(&filter), want, "{filter}");
         }
         let err = runs_error(&format!("{key} > '5'"));
-        assert_eq!(err, format!("Expected numeric value type for numeric attribute '{key}'. Found '5'"));
+        assert_eq!(
+            err,
+            format!("Expected numeric value type for numeric attribute '{key}'. Found '5'")
+        );
         assert!(runs_error(&format!("{key} LIKE 5")).starts_with("Invalid comparator 'LIKE'"));
     }
 }
@@ -160,26 +201,45 @@ fn attribute_aliases_resolve_to_canonical_keys() {
         ("`run_id` = 'alpha'", "run_id"),
     ];
     for (filter, key) in cases {
-        let Expr::Cmp(c) = runs(filter) else { panic!("{filter}") };
-        assert_eq!((c.entity, c.key.as_str()), (Entity::Attribute, key), "{filter}");
+        let Expr::Cmp(c) = runs(filter) else {
+            panic!("{filter}")
+        };
+        assert_eq!(
+            (c.entity, c.key.as_str()),
+            (Entity::Attribute, key),
+            "{filter}"
+        );
     }
 }
 
 #[test]
 fn null_checks_on_attributes_are_limited_to_end_time() {
-    assert_eq!(runs("end_time IS NULL"), cmp(Entity::Attribute, "end_time", Op::IsNull, Value::Null));
+    assert_eq!(
+        runs("end_time IS NULL"),
+        cmp(Entity::Attribute, "end_time", Op::IsNull, Value::Null)
+    );
     for filter in ["start_time IS NULL", "status IS NOT NULL", "run_id IS NULL"] {
         let err = runs_error(filter);
-        assert!(err.starts_with("IS NULL and IS NOT NULL are not supported for attribute"), "{err}");
+        assert!(
+            err.starts_with("IS NULL and IS NOT NULL are not supported for attribute"),
+            "{err}"
+        );
     }
 }
 
 #[test]
 fn unknown_attributes_are_rejected_naming_the_valid_keys() {
     let err = runs_error("attributes.foo = 'x'");
-    assert!(err.starts_with("Invalid attribute key 'foo' specified. Valid keys are ['run_id',"), "{err}");
-    assert!(err.contains("'Run name'") && err.contains("'created'"), "{err}");
-    assert!(runs_error("lifecycle_stage = 'active'").starts_with("Invalid attribute key 'lifecycle_stage'"));
+    assert!(
+        err.starts_with("Invalid attribute key 'foo' specified. Valid keys are ['run_id',"),
+        "{err}"
+    );
+    assert!(
+        err.contains("'Run name'") && err.contains("'created'"),
+        "{err}"
+    );
+    assert!(runs_error("lifecycle_stage = 'active'")
+        .starts_with("Invalid attribute key 'lifecycle_stage'"));
     assert!(runs_error("Status = 'RUNNING'").starts_with("Invalid attribute key 'Status'"));
 }
 
@@ -198,11 +258,19 @@ fn datasets_take_string_and_list_comparators_on_their_three_keys() {
         for key in ["name", "digest", "context"] {
             for (sym, op) in STRING {
                 let filter = format!("{prefix}.{key} {sym} 'iris'");
-                assert_eq!(runs(&filter), cmp(Entity::Dataset, key, op, text("iris")), "{filter}");
+                assert_eq!(
+                    runs(&filter),
+                    cmp(Entity::Dataset, key, op, text("iris")),
+                    "{filter}"
+                );
             }
             for (sym, op) in LISTS {
                 let filter = format!("{prefix}.{key} {sym} ('d1', 'd2')");
-                assert_eq!(runs(&filter), cmp(Entity::Dataset, key, op, list(&["d1", "d2"])), "{filter}");
+                assert_eq!(
+                    runs(&filter),
+                    cmp(Entity::Dataset, key, op, list(&["d1", "d2"])),
+                    "{filter}"
+                );
             }
         }
     }
@@ -211,8 +279,11 @@ fn datasets_take_string_and_list_comparators_on_their_three_keys() {
 #[test]
 fn invalid_dataset_clauses_are_rejected() {
     assert!(runs_error("dataset.size = '1'").starts_with("Invalid dataset key 'size' specified."));
-    assert!(runs_error("dataset.name IS NULL").starts_with("IS NULL and IS NOT NULL are not supported"));
-    assert!(runs_error("dataset.name > 'a'").starts_with("Invalid comparator '>' for dataset key 'name'"));
+    assert!(
+        runs_error("dataset.name IS NULL").starts_with("IS NULL and IS NOT NULL are not supported")
+    );
+    assert!(runs_error("dataset.name > 'a'")
+        .starts_with("Invalid comparator '>' for dataset key 'name'"));
 }
 
 #[test]
@@ -225,17 +296,35 @@ fn keys_with_dots_need_no_quotes_but_other_characters_do() {
         runs("tags.`mlflow.runName` LIKE '%a'"),
         cmp(Entity::Tag, "mlflow.runName", Op::Like, text("%a"))
     );
-    assert_eq!(runs("tags.`my tag` = 'x'"), cmp(Entity::Tag, "my tag", Op::Eq, text("x")));
-    assert_eq!(runs("tags.\"my tag\" = 'x'"), cmp(Entity::Tag, "my tag", Op::Eq, text("x")));
-    assert_eq!(runs("params.`my-param` = 'x'"), cmp(Entity::Param, "my-param", Op::Eq, text("x")));
+    assert_eq!(
+        runs("tags.`my tag` = 'x'"),
+        cmp(Entity::Tag, "my tag", Op::Eq, text("x"))
+    );
+    assert_eq!(
+        runs("tags.\"my tag\" = 'x'"),
+        cmp(Entity::Tag, "my tag", Op::Eq, text("x"))
+    );
+    assert_eq!(
+        runs("params.`my-param` = 'x'"),
+        cmp(Entity::Param, "my-param", Op::Eq, text("x"))
+    );
     let err = runs_error("params.my-param = 'x'");
-    assert!(err.contains("must be wrapped in backticks or double quotes"), "{err}");
+    assert!(
+        err.contains("must be wrapped in backticks or double quotes"),
+        "{err}"
+    );
 }
 
 #[test]
 fn non_ascii_keys_and_values_are_accepted() {
-    assert_eq!(runs("tags.ключ = 'значение'"), cmp(Entity::Tag, "ключ", Op::Eq, text("значение")));
-    assert_eq!(runs("params.`温度 ℃` != '😀'"), cmp(Entity::Param, "温度 ℃", Op::Ne, text("😀")));
+    assert_eq!(
+        runs("tags.ключ = 'значение'"),
+        cmp(Entity::Tag, "ключ", Op::Eq, text("значение"))
+    );
+    assert_eq!(
+        runs("params.`温度 ℃` != '😀'"),
+        cmp(Entity::Param, "温度 ℃", Op::Ne, text("😀"))
+    );
 }
 
 #[test]

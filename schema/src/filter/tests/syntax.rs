@@ -75,7 +75,10 @@ fn keywords_are_case_insensitive() {
 #[test]
 fn quotes_escape_by_doubling_or_backslash() {
     assert_eq!(runs("params.model = 'it''s'"), model_is("it's"));
-    assert_eq!(runs(r#"params.model = "say \"hi\"""#), model_is("say \"hi\""));
+    assert_eq!(
+        runs(r#"params.model = "say \"hi\"""#),
+        model_is("say \"hi\"")
+    );
     assert_eq!(runs(r"params.model = 'a\\b'"), model_is("a\\b"));
     assert_eq!(runs(r"params.model = 'c\_d'"), model_is("c\\_d"));
     assert_eq!(runs("params.model = ''"), model_is(""));
@@ -84,7 +87,10 @@ fn quotes_escape_by_doubling_or_backslash() {
 #[test]
 fn sql_after_a_clause_is_rejected() {
     let err = runs_error("params.x = 'a'; DROP TABLE runs; --");
-    assert!(err.starts_with("Invalid character ';'") && err.contains("position 15"), "{err}");
+    assert!(
+        err.starts_with("Invalid character ';'") && err.contains("position 15"),
+        "{err}"
+    );
     let err = runs_error("metrics.acc > 0 -- comment");
     assert!(err.starts_with("Invalid token '--'"), "{err}");
 }
@@ -92,7 +98,10 @@ fn sql_after_a_clause_is_rejected() {
 #[test]
 fn a_tautology_after_or_is_rejected() {
     let err = runs_error("metrics.acc > 0 OR 1=1");
-    assert!(err.starts_with("Invalid clause(s) in filter string: expected an identifier"), "{err}");
+    assert!(
+        err.starts_with("Invalid clause(s) in filter string: expected an identifier"),
+        "{err}"
+    );
     assert!(err.contains("found '1'"), "{err}");
 }
 
@@ -103,28 +112,51 @@ fn a_dangling_comparator_is_rejected() {
         "Invalid clause(s) in filter string: 'metrics.acc >' is missing a value after '>'"
     );
     let err = runs_error("metrics.acc > AND params.a = 'b'");
-    assert!(err.contains("Expected numeric value type for metric. Found AND"), "{err}");
+    assert!(
+        err.contains("Expected numeric value type for metric. Found AND"),
+        "{err}"
+    );
     let err = runs_error("metrics.acc > )");
-    assert!(err.contains("'metrics.acc >' is missing a value after '>'; found ')'"), "{err}");
+    assert!(
+        err.contains("'metrics.acc >' is missing a value after '>'; found ')'"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_missing_comparator_is_rejected() {
     let err = runs_error("metrics.acc");
-    assert!(err.contains("expected a comparator") && err.contains("found the end of the filter"), "{err}");
+    assert!(
+        err.contains("expected a comparator") && err.contains("found the end of the filter"),
+        "{err}"
+    );
     let err = runs_error("metrics.acc == 1");
-    assert!(err.contains("missing a value after '='; found '='"), "{err}");
+    assert!(
+        err.contains("missing a value after '='; found '='"),
+        "{err}"
+    );
     let err = runs_error("metrics.acc <> 1");
-    assert!(err.contains("missing a value after '<'; found '>'"), "{err}");
+    assert!(
+        err.contains("missing a value after '<'; found '>'"),
+        "{err}"
+    );
     assert!(runs_error("params.a NOT LIKE 'x'").contains("expected IN after NOT in 'params.a NOT'"));
     assert!(runs_error("params.a IS 'x'").contains("expected NULL or NOT NULL after 'params.a IS'"));
 }
 
 #[test]
 fn a_dangling_and_or_or_is_rejected() {
-    for (filter, keyword) in [("metrics.acc > 1 AND", "AND"), ("metrics.acc > 1 or ", "or")] {
+    for (filter, keyword) in [
+        ("metrics.acc > 1 AND", "AND"),
+        ("metrics.acc > 1 or ", "or"),
+    ] {
         let err = runs_error(filter);
-        assert!(err.ends_with(&format!("expected a clause after '{keyword}' but the filter ended")), "{err}");
+        assert!(
+            err.ends_with(&format!(
+                "expected a clause after '{keyword}' but the filter ended"
+            )),
+            "{err}"
+        );
     }
     assert!(runs_error("AND metrics.acc > 1").contains("found 'AND'"));
 }
@@ -132,7 +164,10 @@ fn a_dangling_and_or_or_is_rejected() {
 #[test]
 fn clauses_without_a_connective_are_rejected() {
     let err = runs_error("metrics.acc > 1 params.a = 'b'");
-    assert!(err.contains("unexpected 'params.a' after 'metrics.acc > 1'"), "{err}");
+    assert!(
+        err.contains("unexpected 'params.a' after 'metrics.acc > 1'"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -163,7 +198,11 @@ fn empty_keys_and_keywords_are_not_identifiers() {
 
 #[test]
 fn deep_nesting_is_rejected_instead_of_overflowing_the_stack() {
-    let filter = format!("{}metrics.acc > 1{}", "(".repeat(10_000), ")".repeat(10_000));
+    let filter = format!(
+        "{}metrics.acc > 1{}",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
+    );
     assert!(runs_error(&filter).contains("nested more than 64 levels"));
     let filter = format!("{}metrics.acc > 1{}", "(".repeat(64), ")".repeat(64));
     assert_eq!(runs(&filter), acc_gt(1.0));

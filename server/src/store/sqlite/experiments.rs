@@ -22,28 +22,55 @@ fn from_row(row: &Row) -> rusqlite::Result<Experiment> {
 }
 
 fn with_tags(conn: &Connection, mut exp: Experiment) -> StoreResult<Experiment> {
-    let mut stmt = conn.prepare_cached("SELECT key, value FROM experiment_tags WHERE experiment_id = ? ORDER BY key")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT key, value FROM experiment_tags WHERE experiment_id = ? ORDER BY key",
+    )?;
     let id: i64 = exp.experiment_id.parse().unwrap_or(-1);
     exp.tags = stmt
-        .query_map([id], |r| Ok(Tag { key: r.get(0)?, value: r.get(1)? }))?
+        .query_map([id], |r| {
+            Ok(Tag {
+                key: r.get(0)?,
+                value: r.get(1)?,
+            })
+        })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(exp)
 }
 
-pub fn create(conn: &Connection, name: &str, location: Option<&str>, tags: &[Tag]) -> StoreResult<i64> {
-    let taken: Option<i64> =
-        conn.query_row("SELECT experiment_id FROM experiments WHERE name = ?", [name], |r| r.get(0)).optional()?;
+pub fn create(
+    conn: &Connection,
+    name: &str,
+    location: Option<&str>,
+    tags: &[Tag],
+) -> StoreResult<i64> {
+    let taken: Option<i64> = conn
+        .query_row(
+            "SELECT experiment_id FROM experiments WHERE name = ?",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()?;
     if taken.is_some() {
-        return Err(ApiError::already_exists(format!("Experiment(name={name}) already exists.")).into());
+        return Err(
+            ApiError::already_exists(format!("Experiment(name={name}) already exists.")).into(),
+        );
     }
-    let id: i64 = conn.query_row("SELECT coalesce(max(experiment_id), -1) + 1 FROM experiments", [], |r| r.get(0))?;
-    let location = location.map(str::to_owned).unwrap_or_else(|| format!("mlflow-artifacts:/{id}"));
+    let id: i64 = conn.query_row(
+        "SELECT coalesce(max(experiment_id), -1) + 1 FROM experiments",
+        [],
+        |r| r.get(0),
+    )?;
+    let location = location
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("mlflow-artifacts:/{id}"));
     let now = now_ms();
     conn.execute(
         "INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, last_update_time) VALUES (?, ?, ?, ?, ?)",
         params![id, name, location, now, now],
     )?;
-    let mut stmt = conn.prepare_cached("INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)")?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)",
+    )?;
     for tag in tags {
         stmt.execute(params![id, tag.key, tag.value])?;
     }
@@ -52,7 +79,9 @@ pub fn create(conn: &Connection, name: &str, location: Option<&str>, tags: &[Tag
 
 pub fn get(conn: &Connection, id: i64) -> StoreResult<Experiment> {
     let exp = conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM experiments e WHERE e.experiment_id = ?"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM experiments e WHERE e.experiment_id = ?"
+        ))?
         .query_row([id], from_row)
         .optional()?
         .ok_or_else(|| ApiError::not_found(format!("No Experiment with id={id} exists")))?;
@@ -61,7 +90,9 @@ pub fn get(conn: &Connection, id: i64) -> StoreResult<Experiment> {
 
 pub fn get_by_name(conn: &Connection, name: &str) -> StoreResult<Experiment> {
     let exp = conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM experiments e WHERE e.name = ?"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM experiments e WHERE e.name = ?"
+        ))?
         .query_row([name], from_row)
         .optional()?
         .ok_or_else(|| {
@@ -75,9 +106,13 @@ pub fn get_by_name(conn: &Connection, name: &str) -> StoreResult<Experiment> {
 
 /// The experiment's lifecycle stage, or not-found.
 fn stage(conn: &Connection, id: i64) -> StoreResult<String> {
-    conn.query_row("SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?", [id], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| ApiError::not_found(format!("No Experiment with id={id} exists")).into())
+    conn.query_row(
+        "SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?",
+        [id],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| ApiError::not_found(format!("No Experiment with id={id} exists")).into())
 }
 
 /// Fails unless the experiment exists and is active.
@@ -95,12 +130,17 @@ pub fn require_active(conn: &Connection, id: i64) -> StoreResult<()> {
 pub fn rename(conn: &Connection, id: i64, new_name: &str) -> StoreResult<()> {
     require_active(conn, id)?;
     let taken: Option<i64> = conn
-        .query_row("SELECT experiment_id FROM experiments WHERE name = ? AND experiment_id != ?", params![new_name, id], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT experiment_id FROM experiments WHERE name = ? AND experiment_id != ?",
+            params![new_name, id],
+            |r| r.get(0),
+        )
         .optional()?;
     if taken.is_some() {
-        return Err(ApiError::already_exists(format!("Experiment(name={new_name}) already exists.")).into());
+        return Err(ApiError::already_exists(format!(
+            "Experiment(name={new_name}) already exists."
+        ))
+        .into());
     }
     conn.execute(
         "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
@@ -111,10 +151,16 @@ pub fn rename(conn: &Connection, id: i64, new_name: &str) -> StoreResult<()> {
 
 /// Deletes (`restore = false`) or restores an experiment together with its runs.
 pub fn set_lifecycle(conn: &Connection, id: i64, restore: bool) -> StoreResult<()> {
-    let (from, to) = if restore { ("deleted", "active") } else { ("active", "deleted") };
+    let (from, to) = if restore {
+        ("deleted", "active")
+    } else {
+        ("active", "deleted")
+    };
     if stage(conn, id)? != from {
         let what = if restore { "deleted" } else { "active" };
-        return Err(ApiError::not_found(format!("No {what} experiment with id={id} exists")).into());
+        return Err(
+            ApiError::not_found(format!("No {what} experiment with id={id} exists")).into(),
+        );
     }
     let now = now_ms();
     conn.execute(
@@ -141,7 +187,10 @@ pub fn set_tag(conn: &Connection, id: i64, tag: &Tag) -> StoreResult<()> {
 
 pub fn delete_tag(conn: &Connection, id: i64, key: &str) -> StoreResult<()> {
     require_active(conn, id)?;
-    let n = conn.execute("DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?", params![id, key])?;
+    let n = conn.execute(
+        "DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?",
+        params![id, key],
+    )?;
     if n == 0 {
         return Err(ApiError::not_found(format!(
             "No tag with name: {} in experiment with id {id}",
@@ -168,12 +217,20 @@ pub fn search(conn: &Connection, query: &ExperimentQuery) -> StoreResult<Page<Ex
     }
     sql.push_str(" ORDER BY ");
     sql.push_str(&experiment_order(&query.order_by)?);
-    sql.push_str(&format!(" LIMIT {} OFFSET {}", query.max_results + 1, query.offset));
+    sql.push_str(&format!(
+        " LIMIT {} OFFSET {}",
+        query.max_results + 1,
+        query.offset
+    ));
     let mut stmt = conn.prepare(&sql)?;
-    let mut items: Vec<Experiment> =
-        stmt.query_map(rusqlite::params_from_iter(params.iter()), from_row)?.collect::<rusqlite::Result<_>>()?;
+    let mut items: Vec<Experiment> = stmt
+        .query_map(rusqlite::params_from_iter(params.iter()), from_row)?
+        .collect::<rusqlite::Result<_>>()?;
     let next_offset = page_end(&mut items, query.max_results, query.offset);
-    let items = items.into_iter().map(|e| with_tags(conn, e)).collect::<StoreResult<_>>()?;
+    let items = items
+        .into_iter()
+        .map(|e| with_tags(conn, e))
+        .collect::<StoreResult<_>>()?;
     Ok(Page { items, next_offset })
 }
 

@@ -7,7 +7,13 @@ use cairn_schema::Metric;
 use rusqlite::{params, Connection};
 
 /// All points, ordered by timestamp, step, value. Unknown runs or keys give an empty page.
-pub fn history(conn: &Connection, run_id: &str, key: &str, max_results: Option<i64>, offset: i64) -> StoreResult<Page<Metric>> {
+pub fn history(
+    conn: &Connection,
+    run_id: &str,
+    key: &str,
+    max_results: Option<i64>,
+    offset: i64,
+) -> StoreResult<Page<Metric>> {
     let limit = max_results.map(|m| m + 1).unwrap_or(-1);
     let mut items: Vec<Metric> = conn
         .prepare_cached(
@@ -32,8 +38,9 @@ pub fn bulk_interval(conn: &Connection, query: &BulkIntervalQuery) -> StoreResul
     )?;
     let mut out = Vec::new();
     for run_id in &query.run_ids {
-        let points: Vec<Metric> =
-            stmt.query_map(params![run_id, query.key, start, end], metric_from_row)?.collect::<rusqlite::Result<_>>()?;
+        let points: Vec<Metric> = stmt
+            .query_map(params![run_id, query.key, start, end], metric_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
         for index in sample_indices(points.len(), query.max_results as usize) {
             let mut m = points[index].clone();
             m.run_id = Some(run_id.clone());
@@ -50,7 +57,11 @@ pub fn sample_indices(n: usize, max: usize) -> Vec<usize> {
         return (0..n).collect();
     }
     if max <= 1 {
-        return if n == 0 || max == 0 { Vec::new() } else { vec![n - 1] };
+        return if n == 0 || max == 0 {
+            Vec::new()
+        } else {
+            vec![n - 1]
+        };
     }
     let mut picked: Vec<usize> = (0..max).map(|i| i * (n - 1) / (max - 1)).collect();
     picked.dedup();

@@ -136,7 +136,8 @@ const MIGRATIONS: &[&str] = &[
 
 /// Brings the database up to the newest schema and seeds the `Default` experiment.
 pub fn migrate(conn: &mut Connection, now_ms: i64) -> rusqlite::Result<()> {
-    let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    let applied: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
@@ -166,9 +167,13 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn, 1).unwrap();
         migrate(&mut conn, 2).unwrap();
-        let n: i64 = conn.query_row("SELECT count(*) FROM experiments", [], |r| r.get(0)).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM experiments", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, 1);
-        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v as usize, latest_version());
     }
 }

@@ -11,8 +11,8 @@ mod runs;
 mod writer;
 
 use super::{
-    Batch, BulkIntervalQuery, ExperimentQuery, LoggedModelQuery, NewRun, Page, RunQuery, RunUpdate, StoreError,
-    StoreResult, TrackingStore,
+    Batch, BulkIntervalQuery, ExperimentQuery, LoggedModelQuery, NewRun, Page, RunQuery, RunUpdate,
+    StoreError, StoreResult, TrackingStore,
 };
 use crate::search::SqlValue;
 use cairn_schema::{DatasetInput, Experiment, LoggedModel, Metric, ModelOutput, Run, RunInfo, Tag};
@@ -47,7 +47,9 @@ impl SqliteStore {
         }
         let mut conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         configure(&conn)?;
         migrations::migrate(&mut conn, now_ms())?;
@@ -57,12 +59,21 @@ impl SqliteStore {
                 c.busy_timeout(Duration::from_secs(10))?;
                 c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;")
             });
-        let readers = r2d2::Pool::builder().max_size(8).min_idle(Some(1)).build(manager)?;
-        Ok(SqliteStore { writer: Writer::start(conn), readers })
+        let readers = r2d2::Pool::builder()
+            .max_size(8)
+            .min_idle(Some(1))
+            .build(manager)?;
+        Ok(SqliteStore {
+            writer: Writer::start(conn),
+            readers,
+        })
     }
 
     fn read<R>(&self, work: impl FnOnce(&Connection) -> StoreResult<R>) -> StoreResult<R> {
-        let conn = self.readers.get().map_err(|e| StoreError::Internal(format!("no read connection: {e}")))?;
+        let conn = self
+            .readers
+            .get()
+            .map_err(|e| StoreError::Internal(format!("no read connection: {e}")))?;
         work(&conn)
     }
 
@@ -85,7 +96,12 @@ pub(crate) fn now_ms() -> i64 {
 pub(crate) fn map_sqlite_error(e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode as C;
     match &e {
-        rusqlite::Error::SqliteFailure(f, _) if matches!(f.code, C::DiskFull | C::ReadOnly | C::DatabaseBusy | C::DatabaseLocked) => {
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                C::DiskFull | C::ReadOnly | C::DatabaseBusy | C::DatabaseLocked
+            ) =>
+        {
             StoreError::Unavailable(e.to_string())
         }
         _ => StoreError::Internal(e.to_string()),
@@ -110,9 +126,19 @@ impl rusqlite::ToSql for SqlValue {
 }
 
 impl TrackingStore for SqliteStore {
-    fn create_experiment(&self, name: &str, artifact_location: Option<&str>, tags: &[Tag]) -> StoreResult<i64> {
-        let (name, location, tags) = (name.to_owned(), artifact_location.map(str::to_owned), tags.to_vec());
-        self.writer.write(move |c| experiments::create(c, &name, location.as_deref(), &tags))
+    fn create_experiment(
+        &self,
+        name: &str,
+        artifact_location: Option<&str>,
+        tags: &[Tag],
+    ) -> StoreResult<i64> {
+        let (name, location, tags) = (
+            name.to_owned(),
+            artifact_location.map(str::to_owned),
+            tags.to_vec(),
+        );
+        self.writer
+            .write(move |c| experiments::create(c, &name, location.as_deref(), &tags))
     }
     fn get_experiment(&self, id: i64) -> StoreResult<Experiment> {
         self.read(|c| experiments::get(c, id))
@@ -125,21 +151,26 @@ impl TrackingStore for SqliteStore {
     }
     fn rename_experiment(&self, id: i64, new_name: &str) -> StoreResult<()> {
         let new_name = new_name.to_owned();
-        self.writer.write(move |c| experiments::rename(c, id, &new_name))
+        self.writer
+            .write(move |c| experiments::rename(c, id, &new_name))
     }
     fn delete_experiment(&self, id: i64) -> StoreResult<()> {
-        self.writer.write(move |c| experiments::set_lifecycle(c, id, false))
+        self.writer
+            .write(move |c| experiments::set_lifecycle(c, id, false))
     }
     fn restore_experiment(&self, id: i64) -> StoreResult<()> {
-        self.writer.write(move |c| experiments::set_lifecycle(c, id, true))
+        self.writer
+            .write(move |c| experiments::set_lifecycle(c, id, true))
     }
     fn set_experiment_tag(&self, id: i64, tag: &Tag) -> StoreResult<()> {
         let tag = tag.clone();
-        self.writer.write(move |c| experiments::set_tag(c, id, &tag))
+        self.writer
+            .write(move |c| experiments::set_tag(c, id, &tag))
     }
     fn delete_experiment_tag(&self, id: i64, key: &str) -> StoreResult<()> {
         let key = key.to_owned();
-        self.writer.write(move |c| experiments::delete_tag(c, id, &key))
+        self.writer
+            .write(move |c| experiments::delete_tag(c, id, &key))
     }
 
     fn create_run(&self, run: NewRun) -> StoreResult<Run> {
@@ -158,11 +189,13 @@ impl TrackingStore for SqliteStore {
     }
     fn delete_run(&self, run_id: &str) -> StoreResult<()> {
         let id = run_id.to_owned();
-        self.writer.write(move |c| runs::set_lifecycle(c, &id, false))
+        self.writer
+            .write(move |c| runs::set_lifecycle(c, &id, false))
     }
     fn restore_run(&self, run_id: &str) -> StoreResult<()> {
         let id = run_id.to_owned();
-        self.writer.write(move |c| runs::set_lifecycle(c, &id, true))
+        self.writer
+            .write(move |c| runs::set_lifecycle(c, &id, true))
     }
     fn log_batch(&self, run_id: &str, batch: Batch) -> StoreResult<()> {
         let id = run_id.to_owned();
@@ -172,18 +205,31 @@ impl TrackingStore for SqliteStore {
         let (id, key) = (run_id.to_owned(), key.to_owned());
         self.writer.write(move |c| runs::delete_tag(c, &id, &key))
     }
-    fn log_inputs(&self, run_id: &str, datasets: Vec<DatasetInput>, models: Vec<String>) -> StoreResult<()> {
+    fn log_inputs(
+        &self,
+        run_id: &str,
+        datasets: Vec<DatasetInput>,
+        models: Vec<String>,
+    ) -> StoreResult<()> {
         let id = run_id.to_owned();
-        self.writer.write(move |c| runs::log_inputs(c, &id, &datasets, &models))
+        self.writer
+            .write(move |c| runs::log_inputs(c, &id, &datasets, &models))
     }
     fn log_outputs(&self, run_id: &str, models: Vec<ModelOutput>) -> StoreResult<()> {
         let id = run_id.to_owned();
-        self.writer.write(move |c| runs::log_outputs(c, &id, &models))
+        self.writer
+            .write(move |c| runs::log_outputs(c, &id, &models))
     }
     fn search_runs(&self, query: &RunQuery) -> StoreResult<Page<Run>> {
         self.read(|c| runs::search(c, query))
     }
-    fn metric_history(&self, run_id: &str, key: &str, max_results: Option<i64>, offset: i64) -> StoreResult<Page<Metric>> {
+    fn metric_history(
+        &self,
+        run_id: &str,
+        key: &str,
+        max_results: Option<i64>,
+        offset: i64,
+    ) -> StoreResult<Page<Metric>> {
         self.read(|c| metrics::history(c, run_id, key, max_results, offset))
     }
     fn metric_history_bulk_interval(&self, query: &BulkIntervalQuery) -> StoreResult<Vec<Metric>> {

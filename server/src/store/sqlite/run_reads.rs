@@ -5,8 +5,9 @@ use crate::search::{run_filter, run_order, Sql, SqlValue};
 use crate::store::{LoggedModelQuery, Page, RunQuery, StoreResult};
 use cairn_schema::filter::{Comparison, Entity};
 use cairn_schema::{
-    ApiError, Dataset, DatasetInput, LoggedModel, LoggedModelData, LoggedModelInfo, Metric, ModelInput, ModelOutput,
-    Run, RunData, RunInfo, RunInputs, RunOutputs, RunStatus, Tag, ViewType,
+    ApiError, Dataset, DatasetInput, LoggedModel, LoggedModelData, LoggedModelInfo, Metric,
+    ModelInput, ModelOutput, Run, RunData, RunInfo, RunInputs, RunOutputs, RunStatus, Tag,
+    ViewType,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -35,7 +36,9 @@ fn info_from_row(row: &Row) -> rusqlite::Result<(i64, RunInfo)> {
 
 pub fn get(conn: &Connection, run_id: &str) -> StoreResult<Run> {
     let (id, info) = conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM runs r WHERE r.run_uuid = ?"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM runs r WHERE r.run_uuid = ?"
+        ))?
         .query_row([run_id], info_from_row)
         .optional()?
         .ok_or_else(|| ApiError::not_found(format!("Run with id={run_id} not found")))?;
@@ -43,7 +46,14 @@ pub fn get(conn: &Connection, run_id: &str) -> StoreResult<Run> {
 }
 
 fn tags_of(conn: &Connection, sql: &str, id: i64) -> rusqlite::Result<Vec<Tag>> {
-    conn.prepare_cached(sql)?.query_map([id], |r| Ok(Tag { key: r.get(0)?, value: r.get(1)? }))?.collect()
+    conn.prepare_cached(sql)?
+        .query_map([id], |r| {
+            Ok(Tag {
+                key: r.get(0)?,
+                value: r.get(1)?,
+            })
+        })?
+        .collect()
 }
 
 /// Builds a metric from `key, value, is_nan, timestamp, step` columns.
@@ -87,21 +97,37 @@ fn hydrate(conn: &Connection, id: i64, info: RunInfo) -> StoreResult<Run> {
     })?;
     for row in rows {
         let (input, dataset) = row?;
-        let tags = tags_of(conn, "SELECT key, value FROM input_tags WHERE input = ? ORDER BY key", input)?;
+        let tags = tags_of(
+            conn,
+            "SELECT key, value FROM input_tags WHERE input = ? ORDER BY key",
+            input,
+        )?;
         dataset_inputs.push(DatasetInput { tags, dataset });
     }
     let model_inputs = conn
         .prepare_cached("SELECT model_id FROM model_inputs WHERE run = ? ORDER BY model_id")?
-        .query_map([id], |r| Ok(ModelInput { model_id: r.get(0)? }))?
+        .query_map([id], |r| {
+            Ok(ModelInput {
+                model_id: r.get(0)?,
+            })
+        })?
         .collect::<rusqlite::Result<_>>()?;
     let model_outputs = conn
         .prepare_cached("SELECT model_id, step FROM model_outputs WHERE run = ? ORDER BY model_id")?
-        .query_map([id], |r| Ok(ModelOutput { model_id: r.get(0)?, step: r.get(1)? }))?
+        .query_map([id], |r| {
+            Ok(ModelOutput {
+                model_id: r.get(0)?,
+                step: r.get(1)?,
+            })
+        })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(Run {
         info,
         data,
-        inputs: RunInputs { dataset_inputs, model_inputs },
+        inputs: RunInputs {
+            dataset_inputs,
+            model_inputs,
+        },
         outputs: Some(RunOutputs { model_outputs }),
     })
 }
@@ -128,10 +154,16 @@ fn id_list(sql: &mut Sql, ids: &[i64]) {
 
 pub fn search(conn: &Connection, query: &RunQuery) -> StoreResult<Page<Run>> {
     if query.experiment_ids.is_empty() {
-        return Ok(Page { items: Vec::new(), next_offset: None });
+        return Ok(Page {
+            items: Vec::new(),
+            next_offset: None,
+        });
     }
     let (joins, order) = run_order(&query.order_by)?;
-    let mut sql = Sql { text: format!("SELECT {COLUMNS} FROM runs r"), params: Vec::new() };
+    let mut sql = Sql {
+        text: format!("SELECT {COLUMNS} FROM runs r"),
+        params: Vec::new(),
+    };
     sql.append(joins);
     sql.text.push_str(" WHERE r.experiment_id IN ");
     id_list(&mut sql, &query.experiment_ids);
@@ -141,12 +173,20 @@ pub fn search(conn: &Connection, query: &RunQuery) -> StoreResult<Page<Run>> {
         sql.text.push_str(" AND ");
         sql.append(run_filter(filter));
     }
-    sql.text.push_str(&format!(" ORDER BY {order} LIMIT {} OFFSET {}", query.max_results + 1, query.offset));
+    sql.text.push_str(&format!(
+        " ORDER BY {order} LIMIT {} OFFSET {}",
+        query.max_results + 1,
+        query.offset
+    ));
     let mut stmt = conn.prepare_cached(&sql.text)?;
-    let mut rows: Vec<(i64, RunInfo)> =
-        stmt.query_map(rusqlite::params_from_iter(sql.params.iter()), info_from_row)?.collect::<rusqlite::Result<_>>()?;
+    let mut rows: Vec<(i64, RunInfo)> = stmt
+        .query_map(rusqlite::params_from_iter(sql.params.iter()), info_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
     let next_offset = page_end(&mut rows, query.max_results, query.offset);
-    let items = rows.into_iter().map(|(id, info)| hydrate(conn, id, info)).collect::<StoreResult<_>>()?;
+    let items = rows
+        .into_iter()
+        .map(|(id, info)| hydrate(conn, id, info))
+        .collect::<StoreResult<_>>()?;
     Ok(Page { items, next_offset })
 }
 
@@ -171,15 +211,23 @@ fn logged_model_comparison(c: &Comparison, sql: &mut Sql) {
             crate::search::string_condition("k.value", c.op, &c.value, sql);
             sql.text.push(')');
         }
-        Entity::Attribute => crate::search::string_condition(logged_model_column(&c.key), c.op, &c.value, sql),
+        Entity::Attribute => {
+            crate::search::string_condition(logged_model_column(&c.key), c.op, &c.value, sql)
+        }
         // Logged-model metrics and params are not stored yet, so no model has any.
         Entity::Metric | Entity::Param | Entity::Dataset => sql.text.push('0'),
     }
 }
 
-pub fn search_logged_models(conn: &Connection, query: &LoggedModelQuery) -> StoreResult<Page<LoggedModel>> {
+pub fn search_logged_models(
+    conn: &Connection,
+    query: &LoggedModelQuery,
+) -> StoreResult<Page<LoggedModel>> {
     if query.experiment_ids.is_empty() {
-        return Ok(Page { items: Vec::new(), next_offset: None });
+        return Ok(Page {
+            items: Vec::new(),
+            next_offset: None,
+        });
     }
     let mut sql = Sql {
         text: "SELECT lm.model_id, lm.experiment_id, lm.name, lm.creation_timestamp_ms, lm.last_updated_timestamp_ms, \
@@ -223,8 +271,15 @@ pub fn search_logged_models(conn: &Connection, query: &LoggedModelQuery) -> Stor
     let next_offset = page_end(&mut items, query.max_results, query.offset);
     for model in &mut items {
         model.info.tags = conn
-            .prepare_cached("SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY key")?
-            .query_map(params![model.info.model_id], |r| Ok(Tag { key: r.get(0)?, value: r.get(1)? }))?
+            .prepare_cached(
+                "SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY key",
+            )?
+            .query_map(params![model.info.model_id], |r| {
+                Ok(Tag {
+                    key: r.get(0)?,
+                    value: r.get(1)?,
+                })
+            })?
             .collect::<rusqlite::Result<_>>()?;
     }
     Ok(Page { items, next_offset })

@@ -41,7 +41,13 @@ pub fn create(conn: &Connection, new: NewRun) -> StoreResult<String> {
     let name = new
         .run_name
         .filter(|n| !n.is_empty())
-        .or_else(|| new.tags.iter().rev().find(|t| t.key == RUN_NAME_TAG).map(|t| t.value.clone()))
+        .or_else(|| {
+            new.tags
+                .iter()
+                .rev()
+                .find(|t| t.key == RUN_NAME_TAG)
+                .map(|t| t.value.clone())
+        })
         .filter(|n| !n.is_empty())
         .unwrap_or_else(names::generate);
     let artifact_uri = format!("{}/{run_uuid}/artifacts", location.trim_end_matches('/'));
@@ -53,7 +59,10 @@ pub fn create(conn: &Connection, new: NewRun) -> StoreResult<String> {
     let id = conn.last_insert_rowid();
     let mut tags = new.tags;
     tags.retain(|t| t.key != RUN_NAME_TAG);
-    tags.push(Tag { key: RUN_NAME_TAG.into(), value: name });
+    tags.push(Tag {
+        key: RUN_NAME_TAG.into(),
+        value: name,
+    });
     for tag in &tags {
         upsert_tag(conn, id, tag)?;
     }
@@ -63,13 +72,26 @@ pub fn create(conn: &Connection, new: NewRun) -> StoreResult<String> {
 pub fn update(conn: &Connection, run_id: &str, update: RunUpdate) -> StoreResult<()> {
     let id = require_active(conn, run_id)?;
     if let Some(status) = update.status {
-        conn.execute("UPDATE runs SET status = ? WHERE id = ?", params![status.as_str(), id])?;
+        conn.execute(
+            "UPDATE runs SET status = ? WHERE id = ?",
+            params![status.as_str(), id],
+        )?;
     }
     if let Some(end_time) = update.end_time {
-        conn.execute("UPDATE runs SET end_time = ? WHERE id = ?", params![end_time, id])?;
+        conn.execute(
+            "UPDATE runs SET end_time = ? WHERE id = ?",
+            params![end_time, id],
+        )?;
     }
     if let Some(name) = update.run_name.filter(|n| !n.is_empty()) {
-        upsert_tag(conn, id, &Tag { key: RUN_NAME_TAG.into(), value: name })?;
+        upsert_tag(
+            conn,
+            id,
+            &Tag {
+                key: RUN_NAME_TAG.into(),
+                value: name,
+            },
+        )?;
     }
     Ok(())
 }
@@ -77,7 +99,11 @@ pub fn update(conn: &Connection, run_id: &str, update: RunUpdate) -> StoreResult
 /// Deletes (`restore = false`) or restores a run; both are idempotent.
 pub fn set_lifecycle(conn: &Connection, run_id: &str, restore: bool) -> StoreResult<()> {
     let (id, _) = lookup(conn, run_id)?;
-    let (stage, deleted_time) = if restore { ("active", None) } else { ("deleted", Some(now_ms())) };
+    let (stage, deleted_time) = if restore {
+        ("active", None)
+    } else {
+        ("deleted", Some(now_ms()))
+    };
     conn.execute(
         "UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE id = ?",
         params![stage, deleted_time, id],
@@ -92,7 +118,8 @@ fn upsert_tag(conn: &Connection, id: i64, tag: &Tag) -> StoreResult<()> {
     )?
     .execute(params![id, tag.key, tag.value])?;
     if tag.key == RUN_NAME_TAG {
-        conn.prepare_cached("UPDATE runs SET name = ? WHERE id = ?")?.execute(params![tag.value, id])?;
+        conn.prepare_cached("UPDATE runs SET name = ? WHERE id = ?")?
+            .execute(params![tag.value, id])?;
     }
     Ok(())
 }
@@ -101,8 +128,10 @@ fn upsert_tag(conn: &Connection, id: i64, tag: &Tag) -> StoreResult<()> {
 pub fn log_batch(conn: &Connection, run_id: &str, batch: &Batch) -> StoreResult<()> {
     let id = require_active(conn, run_id)?;
     {
-        let mut existing = conn.prepare_cached("SELECT value FROM params WHERE run = ? AND key = ?")?;
-        let mut insert = conn.prepare_cached("INSERT INTO params (run, key, value) VALUES (?, ?, ?)")?;
+        let mut existing =
+            conn.prepare_cached("SELECT value FROM params WHERE run = ? AND key = ?")?;
+        let mut insert =
+            conn.prepare_cached("INSERT INTO params (run, key, value) VALUES (?, ?, ?)")?;
         for p in &batch.params {
             match existing.query_row(params![id, p.key], |r| r.get::<_, String>(0)).optional()? {
                 Some(old) if old == p.value => {}
@@ -153,7 +182,10 @@ fn storable(v: f64) -> (f64, bool) {
 
 pub fn delete_tag(conn: &Connection, run_id: &str, key: &str) -> StoreResult<()> {
     let id = require_active(conn, run_id)?;
-    let n = conn.execute("DELETE FROM tags WHERE run = ? AND key = ?", params![id, key])?;
+    let n = conn.execute(
+        "DELETE FROM tags WHERE run = ? AND key = ?",
+        params![id, key],
+    )?;
     if n == 0 {
         return Err(ApiError::not_found(format!(
             "No tag with name: {} in run with id {run_id}",
@@ -164,9 +196,17 @@ pub fn delete_tag(conn: &Connection, run_id: &str, key: &str) -> StoreResult<()>
     Ok(())
 }
 
-pub fn log_inputs(conn: &Connection, run_id: &str, datasets: &[DatasetInput], models: &[String]) -> StoreResult<()> {
+pub fn log_inputs(
+    conn: &Connection,
+    run_id: &str,
+    datasets: &[DatasetInput],
+    models: &[String],
+) -> StoreResult<()> {
     let id = require_active(conn, run_id)?;
-    let experiment_id: i64 = conn.query_row("SELECT experiment_id FROM runs WHERE id = ?", [id], |r| r.get(0))?;
+    let experiment_id: i64 =
+        conn.query_row("SELECT experiment_id FROM runs WHERE id = ?", [id], |r| {
+            r.get(0)
+        })?;
     for dataset_input in datasets {
         let d = &dataset_input.dataset;
         conn.prepare_cached(
@@ -179,9 +219,15 @@ pub fn log_inputs(conn: &Connection, run_id: &str, datasets: &[DatasetInput], mo
             params![experiment_id, d.name, d.digest],
             |r| r.get(0),
         )?;
-        conn.execute("INSERT INTO inputs (run, dataset) VALUES (?, ?) ON CONFLICT (run, dataset) DO NOTHING", params![id, dataset])?;
-        let input: i64 =
-            conn.query_row("SELECT id FROM inputs WHERE run = ? AND dataset = ?", params![id, dataset], |r| r.get(0))?;
+        conn.execute(
+            "INSERT INTO inputs (run, dataset) VALUES (?, ?) ON CONFLICT (run, dataset) DO NOTHING",
+            params![id, dataset],
+        )?;
+        let input: i64 = conn.query_row(
+            "SELECT id FROM inputs WHERE run = ? AND dataset = ?",
+            params![id, dataset],
+            |r| r.get(0),
+        )?;
         for tag in &dataset_input.tags {
             conn.execute(
                 "INSERT INTO input_tags (input, key, value) VALUES (?, ?, ?) ON CONFLICT (input, key) DO UPDATE SET value = excluded.value",
@@ -190,7 +236,10 @@ pub fn log_inputs(conn: &Connection, run_id: &str, datasets: &[DatasetInput], mo
         }
     }
     for model_id in models {
-        conn.execute("INSERT OR IGNORE INTO model_inputs (run, model_id) VALUES (?, ?)", params![id, model_id])?;
+        conn.execute(
+            "INSERT OR IGNORE INTO model_inputs (run, model_id) VALUES (?, ?)",
+            params![id, model_id],
+        )?;
     }
     Ok(())
 }

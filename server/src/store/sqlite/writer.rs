@@ -34,7 +34,10 @@ impl Writer {
             .name("cairn-writer".into())
             .spawn(move || run(conn, rx))
             .expect("spawning the writer thread");
-        Writer { jobs: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) }
+        Writer {
+            jobs: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
+        }
     }
 
     /// Runs `work` in the next group transaction and returns its result once committed.
@@ -57,7 +60,12 @@ impl Writer {
                 let _ = reply_tx.send(result);
             })
         });
-        let sender = self.jobs.lock().map_err(|_| stopped())?.clone().ok_or_else(stopped)?;
+        let sender = self
+            .jobs
+            .lock()
+            .map_err(|_| stopped())?
+            .clone()
+            .ok_or_else(stopped)?;
         sender.send(job).map_err(|_| stopped())?;
         reply_rx.recv().map_err(|_| stopped())?
     }
@@ -91,11 +99,19 @@ fn clone_error(e: &StoreError) -> StoreError {
     }
 }
 
-fn in_savepoint<R>(conn: &Connection, work: impl FnOnce(&Connection) -> StoreResult<R>) -> StoreResult<R> {
-    conn.execute_batch("SAVEPOINT job").map_err(map_sqlite_error)?;
+fn in_savepoint<R>(
+    conn: &Connection,
+    work: impl FnOnce(&Connection) -> StoreResult<R>,
+) -> StoreResult<R> {
+    conn.execute_batch("SAVEPOINT job")
+        .map_err(map_sqlite_error)?;
     let outcome = catch_unwind(AssertUnwindSafe(|| work(conn)))
         .unwrap_or_else(|_| Err(StoreError::Internal("a write panicked".into())));
-    let end = if outcome.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+    let end = if outcome.is_ok() {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
+    };
     conn.execute_batch(end).map_err(map_sqlite_error)?;
     outcome
 }
@@ -109,7 +125,10 @@ fn run(conn: Connection, jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE").map_err(map_sqlite_error) {
+        if let Err(e) = conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(map_sqlite_error)
+        {
             tracing::error!(error = %e, "cannot begin a write transaction");
             for job in group {
                 job(Err(&e))(Err(&e));
