@@ -162,12 +162,27 @@ pub fn log_batch(conn: &Connection, run_id: &str, batch: &Batch) -> StoreResult<
              value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
          WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)",
     )?;
+    // Only each key's greatest point can become its latest value: one upsert per key.
+    let mut newest: Vec<(&str, (i64, i64, f64), bool)> = Vec::new();
     for m in &batch.metrics {
         let (value, is_nan) = storable(m.value);
         history.execute(params![id, m.key, m.timestamp, m.step, value, is_nan])?;
-        latest.execute(params![id, m.key, value, is_nan, m.timestamp, m.step])?;
+        let rank = (m.step, m.timestamp, value);
+        match newest.iter_mut().find(|(k, _, _)| *k == m.key) {
+            Some(slot) if rank_gt(rank, slot.1) => *slot = (&m.key, rank, is_nan),
+            Some(_) => {}
+            None => newest.push((&m.key, rank, is_nan)),
+        }
+    }
+    for (key, (step, timestamp, value), is_nan) in newest {
+        latest.execute(params![id, key, value, is_nan, timestamp, step])?;
     }
     Ok(())
+}
+
+/// `(step, timestamp, value)` ordering, as the latest-metric upsert compares rows.
+fn rank_gt(a: (i64, i64, f64), b: (i64, i64, f64)) -> bool {
+    (a.0, a.1) > (b.0, b.1) || ((a.0, a.1) == (b.0, b.1) && a.2 > b.2)
 }
 
 /// SQLite has no NaN: it is stored as 0 with a flag. Infinities are clamped to
