@@ -7,6 +7,7 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// A running server, killed when dropped.
@@ -28,6 +29,8 @@ pub struct Reply {
     pub body: Value,
     /// Content type.
     pub content_type: String,
+    /// The raw body text.
+    pub text: String,
 }
 
 impl Reply {
@@ -35,19 +38,79 @@ impl Reply {
     pub fn error_code(&self) -> &str {
         self.body["error_code"].as_str().unwrap_or("")
     }
+
+    /// Asserts a 200 and returns the JSON body.
+    #[track_caller]
+    pub fn ok(self) -> Value {
+        assert_eq!(self.status, 200, "expected 200, got {}", self.text);
+        self.body
+    }
+
+    /// Asserts an MLflow error envelope with this status and error code.
+    #[track_caller]
+    pub fn expect_error(&self, status: u16, code: &str) {
+        assert_eq!(
+            (self.status, self.error_code()),
+            (status, code),
+            "body: {}",
+            self.text
+        );
+        assert!(
+            self.body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "an error carries a message: {}",
+            self.text
+        );
+    }
 }
 
-/// The `cairn` binary cargo built beside this test binary (or `CAIRN_BIN`).
+/// The `cairn` binary beside this test binary (or `CAIRN_BIN`), built once per test process.
+///
+/// `cargo test` builds the binaries of a package only for that package's own integration
+/// tests, so the `cairn` binary of `cairn-cli` would be missing on a clean target dir, or
+/// stale after a server change. Running `cargo build` once per test process (a no-op when
+/// it is fresh) makes the suites always drive the code under test.
 pub fn cairn_binary() -> PathBuf {
     if let Some(bin) = std::env::var_os("CAIRN_BIN") {
         return bin.into();
     }
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(build_cairn_binary).clone()
+}
+
+fn build_cairn_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let bin = dir.join(format!("cairn{}", std::env::consts::EXE_SUFFIX));
+    // <target>/<profile>/deps/<test binary>
+    let profile_dir = exe.parent().and_then(Path::parent).expect("profile dir");
+    let target_dir = profile_dir.parent().expect("target dir");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+    let mut build = Command::new(cargo);
+    build
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "cairn-cli",
+            "--bin",
+            "cairn",
+            "--target-dir",
+        ])
+        .arg(target_dir)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    if profile_dir.file_name().is_some_and(|p| p == "release") {
+        build.arg("--release");
+    }
+    let out = build
+        .output()
+        .expect("running cargo build for the cairn binary");
+    assert!(
+        out.status.success(),
+        "building the cairn binary failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bin = profile_dir.join(format!("cairn{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.exists(),
-        "{} is missing: run the tests with `cargo test --workspace`",
+        "{} is missing after cargo build",
         bin.display()
     );
     bin
@@ -138,6 +201,7 @@ impl TestServer {
             status,
             body,
             content_type,
+            text,
         }
     }
 
@@ -148,6 +212,11 @@ impl TestServer {
             "application/json",
             body.to_string().into_bytes(),
         )
+    }
+
+    /// POSTs JSON to any path, e.g. `/ajax-api/2.0/mlflow/runs/search`.
+    pub fn post_path(&self, path: &str, body: Value) -> Reply {
+        self.raw_post(path, "application/json", body.to_string().into_bytes())
     }
 
     /// POSTs raw bytes with a given content type to any path.
@@ -198,12 +267,52 @@ impl TestServer {
             .to_owned()
     }
 
+    /// Creates a run from a full runs/create body and returns the run as the response has it.
+    pub fn create_run(&self, body: Value) -> Value {
+        let r = self.post("runs/create", body);
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["run"].clone()
+    }
+
+    /// Logs a batch and asserts that it was accepted.
+    pub fn log_batch(&self, run_id: &str, metrics: Value, params: Value, tags: Value) {
+        let r = self.post(
+            "runs/log-batch",
+            serde_json::json!({"run_id": run_id, "metrics": metrics, "params": params, "tags": tags}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+
     /// The run as runs/get returns it.
     pub fn get_run(&self, run_id: &str) -> Value {
         let r = self.get("runs/get", &[("run_id", run_id)]);
         assert_eq!(r.status, 200, "{:?}", r.body);
         r.body["run"].clone()
     }
+}
+
+/// A metric point as log-batch takes it.
+pub fn metric(key: &str, value: Value, timestamp: i64, step: i64) -> Value {
+    serde_json::json!({"key": key, "value": value, "timestamp": timestamp, "step": step})
+}
+
+/// `{key, value}` pairs, the shape of params and tags.
+pub fn pairs(items: &[(&str, &str)]) -> Value {
+    Value::Array(
+        items
+            .iter()
+            .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
+            .collect(),
+    )
+}
+
+/// The value of `key` in a list of `{key, value}` objects (`run.data.tags`, params, metrics).
+pub fn value_of<'a>(items: &'a Value, key: &str) -> Option<&'a Value> {
+    items
+        .as_array()?
+        .iter()
+        .find(|i| i["key"] == key)
+        .map(|i| &i["value"])
 }
 
 impl Drop for TestServer {
