@@ -14,25 +14,19 @@ use serde_json::json;
 
 pub fn routes(scope: Scope) -> Scope {
     scope
-        .route("/experiments/create", web::post().to(create_experiment))
-        .route("/experiments/get", web::get().to(get_experiment))
-        .route(
-            "/experiments/get-by-name",
-            web::get().to(get_experiment_by_name),
+        .service(web::resource("/experiments/create").post(create_experiment))
+        .service(web::resource("/experiments/get").get(get_experiment))
+        .service(web::resource("/experiments/get-by-name").get(get_experiment_by_name))
+        .service(
+            web::resource("/experiments/search")
+                .get(search_experiments)
+                .post(search_experiments),
         )
-        .route("/experiments/search", web::get().to(search_experiments))
-        .route("/experiments/search", web::post().to(search_experiments))
-        .route("/experiments/update", web::post().to(update_experiment))
-        .route("/experiments/delete", web::post().to(delete_experiment))
-        .route("/experiments/restore", web::post().to(restore_experiment))
-        .route(
-            "/experiments/set-experiment-tag",
-            web::post().to(set_experiment_tag),
-        )
-        .route(
-            "/experiments/delete-experiment-tag",
-            web::post().to(delete_experiment_tag),
-        )
+        .service(web::resource("/experiments/update").post(update_experiment))
+        .service(web::resource("/experiments/delete").post(delete_experiment))
+        .service(web::resource("/experiments/restore").post(restore_experiment))
+        .service(web::resource("/experiments/set-experiment-tag").post(set_experiment_tag))
+        .service(web::resource("/experiments/delete-experiment-tag").post(delete_experiment_tag))
 }
 
 fn experiment_name(req: &Req, field: &str) -> Result<String, HttpError> {

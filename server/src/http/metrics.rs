@@ -11,10 +11,10 @@ use serde_json::json;
 
 pub fn routes(scope: Scope) -> Scope {
     scope
-        .route("/metrics/get-history", web::get().to(get_metric_history))
-        .route(
-            "/metrics/get-history-bulk-interval",
-            web::get().to(get_metric_history_bulk_interval),
+        .service(web::resource("/metrics/get-history").get(get_metric_history))
+        .service(
+            web::resource("/metrics/get-history-bulk-interval")
+                .get(get_metric_history_bulk_interval),
         )
 }
 

@@ -12,20 +12,14 @@ use serde_json::json;
 pub const MLFLOW_API_VERSION: &str = "3.17.2";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health))
-        .route("/version", web::get().to(version))
-        .route("/api/3.0/mlflow/server-info", web::get().to(server_info))
-        .route(
-            "/ajax-api/3.0/mlflow/server-info",
-            web::get().to(server_info),
-        );
+    cfg.service(web::resource("/health").get(health))
+        .service(web::resource("/version").get(version))
+        .service(web::resource("/api/3.0/mlflow/server-info").get(server_info))
+        .service(web::resource("/ajax-api/3.0/mlflow/server-info").get(server_info));
 }
 
 pub fn logged_model_routes(scope: Scope) -> Scope {
-    scope.route(
-        "/logged-models/search",
-        web::post().to(search_logged_models),
-    )
+    scope.service(web::resource("/logged-models/search").post(search_logged_models))
 }
 
 async fn health() -> HttpResponse {

@@ -15,7 +15,7 @@ pub use error::HttpError;
 use crate::store::{StoreResult, TrackingStore};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::ServiceResponse;
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, HttpResponse};
 use cairn_schema::error::ErrorBody;
@@ -74,14 +74,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     // Cairn's additions live beside MLflow's API, never in its place.
     cfg.service(
         web::scope("/api/2.0/cairn")
-            .route("/runs/search", web::post().to(runs::search_runs_extended))
-            .route(
-                "/experiments/search",
-                web::post().to(experiments::search_experiments_extended),
-            )
-            .route(
-                "/experiments/search",
-                web::get().to(experiments::search_experiments_extended),
+            .service(web::resource("/runs/search").post(runs::search_runs_extended))
+            .service(
+                web::resource("/experiments/search")
+                    .get(experiments::search_experiments_extended)
+                    .post(experiments::search_experiments_extended),
             ),
     );
 }
@@ -115,17 +112,31 @@ pub fn json_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             503 => ErrorCode::TemporarilyUnavailable,
             _ => ErrorCode::InternalError,
         };
-        let reason = res
-            .response()
-            .error()
-            .map(|e| e.to_string())
-            .unwrap_or_else(|| status.to_string());
+        let message = if status == StatusCode::METHOD_NOT_ALLOWED {
+            format!(
+                "{} is not allowed on {}.",
+                res.request().method(),
+                res.request().path()
+            )
+        } else {
+            let reason = res
+                .response()
+                .error()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| status.to_string());
+            format!("Bad Request. {reason}")
+        };
         let body = ErrorBody {
             error_code: code.as_str().into(),
-            message: format!("Bad Request. {reason}"),
+            message,
         };
+        let allow = res.response().headers().get(header::ALLOW).cloned();
         let (req, _) = res.into_parts();
-        let response: HttpResponse<BoxBody> = HttpResponse::build(status).json(body);
+        let mut response = HttpResponse::build(status);
+        if let Some(allow) = allow {
+            response.insert_header((header::ALLOW, allow));
+        }
+        let response: HttpResponse<BoxBody> = response.json(body);
         Ok(ErrorHandlerResponse::Response(
             ServiceResponse::new(req, response).map_into_right_body(),
         ))

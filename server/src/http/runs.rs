@@ -17,19 +17,19 @@ use serde_json::json;
 
 pub fn routes(scope: Scope) -> Scope {
     scope
-        .route("/runs/create", web::post().to(create_run))
-        .route("/runs/get", web::get().to(get_run))
-        .route("/runs/update", web::post().to(update_run))
-        .route("/runs/delete", web::post().to(delete_run))
-        .route("/runs/restore", web::post().to(restore_run))
-        .route("/runs/log-metric", web::post().to(log_metric))
-        .route("/runs/log-parameter", web::post().to(log_parameter))
-        .route("/runs/set-tag", web::post().to(set_tag))
-        .route("/runs/delete-tag", web::post().to(delete_tag))
-        .route("/runs/log-batch", web::post().to(log_batch))
-        .route("/runs/log-inputs", web::post().to(log_inputs))
-        .route("/runs/outputs", web::post().to(log_outputs))
-        .route("/runs/search", web::post().to(search_runs))
+        .service(web::resource("/runs/create").post(create_run))
+        .service(web::resource("/runs/get").get(get_run))
+        .service(web::resource("/runs/update").post(update_run))
+        .service(web::resource("/runs/delete").post(delete_run))
+        .service(web::resource("/runs/restore").post(restore_run))
+        .service(web::resource("/runs/log-metric").post(log_metric))
+        .service(web::resource("/runs/log-parameter").post(log_parameter))
+        .service(web::resource("/runs/set-tag").post(set_tag))
+        .service(web::resource("/runs/delete-tag").post(delete_tag))
+        .service(web::resource("/runs/log-batch").post(log_batch))
+        .service(web::resource("/runs/log-inputs").post(log_inputs))
+        .service(web::resource("/runs/outputs").post(log_outputs))
+        .service(web::resource("/runs/search").post(search_runs))
 }
 
 /// The run id of a request (`run_id`, or legacy `run_uuid`), shape-checked.
