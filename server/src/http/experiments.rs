@@ -53,9 +53,23 @@ fn experiment_tag(key: String, value: String) -> Result<Tag, HttpError> {
     Ok(Tag { key, value })
 }
 
+/// Whether `location` is a URI naming a host (`scheme://host/...`): the server's own
+/// storage never does, so such a location would send clients elsewhere.
+fn names_a_host(location: &str) -> bool {
+    let Some((scheme, rest)) = location.split_once("://") else {
+        return false;
+    };
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    is_scheme && !rest.starts_with(['/', '?'])
+}
+
 /// Refuses artifact locations the server must never hand out or follow.
 fn artifact_location(location: &str) -> Result<(), HttpError> {
     let bad = location.len() > 2048
+        || names_a_host(location)
         || location.starts_with("runs:")
         || location.contains('#')
         || location.contains(';')
@@ -117,7 +131,7 @@ async fn get_experiment_by_name(
 
 /// Reads `view_type`/`run_view_type` by name or number; an unknown value is a 400.
 pub(super) fn view_type(req: &Req, field: &str) -> Result<ViewType, HttpError> {
-    match req.str_opt(field)? {
+    match req.enum_opt(field)? {
         None => Ok(ViewType::ActiveOnly),
         Some(v) => ViewType::parse(&v).ok_or_else(|| {
             ApiError::invalid(format!(

@@ -118,6 +118,17 @@ impl Req {
         }
     }
 
+    /// An optional enum, by name (`"FINISHED"`) or by number (`3`, or `"3"` from a query
+    /// string), as MLflow accepts it; the caller maps the text to its variant.
+    pub fn enum_opt(&self, field: &str) -> Result<Option<String>, HttpError> {
+        match self.get(field)? {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) if n.is_i64() => Ok(Some(n.to_string())),
+            Some(v) => Err(self.type_error(field, v)),
+        }
+    }
+
     /// A required, non-empty string field.
     pub fn str_req(&self, field: &str) -> Result<String, HttpError> {
         match self.str_opt(field)? {

@@ -132,7 +132,7 @@ async fn update_run(
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let id = run_id(&req)?;
-    let status = match req.str_opt("status")? {
+    let status = match req.enum_opt("status")? {
         None => None,
         Some(s) => Some(RunStatus::parse(&s).ok_or_else(|| {
             ApiError::invalid(format!(
