@@ -159,8 +159,26 @@ pub fn parse_mlflow_filter(dialect: Dialect, filter: &str) -> Result<Option<Expr
     let expr = parser::parse_filter(dialect, filter)?;
     if let Some(e) = &expr {
         check_mlflow(e, true)?;
+        check_no_grouping(filter)?;
     }
     Ok(expr)
+}
+
+/// Refuses grouping parentheses, which the tree does not always show: `(a)` parses to
+/// the bare clause and `(a AND b)` to a plain `And`. In a filter that parsed, every `(`
+/// not right after `IN` opens a group.
+fn check_no_grouping(filter: &str) -> Result<(), FilterError> {
+    let toks = lexer::tokenize(filter)?;
+    let grouped = toks.iter().enumerate().any(|(i, t)| {
+        t.tok == lexer::Tok::LParen && !(i > 0 && toks[i - 1].is_keyword("IN"))
+    });
+    if grouped {
+        return Err(FilterError(format!(
+            "Invalid clause(s) in filter string: '{filter}'. MLflow's filter grammar has no \
+             parentheses; use Cairn's search endpoints for grouping"
+        )));
+    }
+    Ok(())
 }
 
 fn check_mlflow(expr: &Expr, top: bool) -> Result<(), FilterError> {
