@@ -323,6 +323,20 @@ fn history_pages_carry_a_token_only_while_more_points_exist() {
         ],
     );
     assert!(one["next_page_token"].is_string());
+    // Any positive size is allowed, however large (§1.8: no cap when given).
+    let max = i64::MAX.to_string();
+    let all = history(
+        &s,
+        &[
+            ("run_id", &r0),
+            ("metric_key", "loss"),
+            ("max_results", &max),
+        ],
+    );
+    assert_eq!(
+        all,
+        json!({"metrics": expected(&RUN0, &[0, 1, 2, 3, 4, 5], None)})
+    );
 }
 
 #[test]

@@ -854,3 +854,70 @@ fn cairns_search_adds_or_parentheses_and_null_tests_on_metrics() {
         .expect_error(400, "INVALID_PARAMETER_VALUE");
     }
 }
+
+#[test]
+fn many_order_by_keys_never_take_the_server_down() {
+    let c = corpus();
+    // SQLite cannot run an ORDER BY of 64 or more terms over joined tables (it crashed
+    // the server); however many keys a caller sends, the answer is a 200 or a 400.
+    for (entity, n) in [
+        ("metrics", 5),
+        ("metrics", 21),
+        ("params", 31),
+        ("tags", 40),
+        ("metrics", 100),
+    ] {
+        let keys: Vec<String> = (0..n).map(|i| format!("{entity}.k{i} DESC")).collect();
+        let r = c.s.post(
+            "runs/search",
+            json!({"experiment_ids": [c.a], "order_by": keys}),
+        );
+        if r.status != 200 {
+            r.expect_error(400, "INVALID_PARAMETER_VALUE");
+        }
+        assert_eq!(c.s.raw_get("/health", &[]).status, 200, "{entity} x{n}");
+    }
+    // A handful of keys is ordinary.
+    same(
+        c.ordered(&[
+            "metrics.loss DESC",
+            "params.lr",
+            "tags.team DESC",
+            "metrics.acc",
+            "run_name",
+        ]),
+        &["alpha", "epsilon", "beta", "gamma", "eta-empty"],
+    );
+}
+
+#[test]
+fn long_filters_are_answered_and_oversized_searches_are_refused_with_a_400() {
+    let c = corpus();
+    // SQLite refuses expression trees deeper than 1000; a long AND chain must still work.
+    let chain = vec!["metrics.acc > 0.5"; 2000].join(" AND ");
+    same(c.find(&chain), &["epsilon", "beta", "alpha"]);
+    let any = vec!["params.model = 'cnn'"; 1500].join(" OR ") + " OR params.model = 'mlp'";
+    same(c.find_extended(&any), &["epsilon", "alpha"]);
+    let experiments = json!(["0", "1"].repeat(10));
+    c.s.post("runs/search", json!({"experiment_ids": experiments}))
+        .ok();
+    // Beyond what one statement can bind it is the caller's request that is too large:
+    // a 400, never a 500 that the client would retry for minutes.
+    let ids: Vec<String> = (0..40_000).map(|i| format!("'{i:032x}'")).collect();
+    let huge_in = format!("run_id IN ({})", ids.join(", "));
+    c.s.post(
+        "runs/search",
+        json!({"experiment_ids": [c.a], "filter": huge_in}),
+    )
+    .expect_error(400, "INVALID_PARAMETER_VALUE");
+    let many: Vec<String> = (0..40_000).map(|i| i.to_string()).collect();
+    c.s.post("runs/search", json!({"experiment_ids": many}))
+        .expect_error(400, "INVALID_PARAMETER_VALUE");
+    let tags = vec!["tags.t = 'x'"; 20_000].join(" AND ");
+    c.s.post(
+        "experiments/search",
+        json!({"max_results": 10, "filter": tags}),
+    )
+    .expect_error(400, "INVALID_PARAMETER_VALUE");
+    assert_eq!(c.s.raw_get("/health", &[]).status, 200);
+}

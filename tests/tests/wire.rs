@@ -279,12 +279,17 @@ fn int64_fields_are_json_numbers_and_may_arrive_as_decimal_strings() {
         json!({"run_id": id, "key": "m", "value": 1.0, "timestamp": 1.5}),
     )
     .expect_error(400, "INVALID_PARAMETER_VALUE");
-    // errors-017
-    s.post(
+    // errors-017: the message shows the offending value as the caller wrote it.
+    let r = s.post(
         "runs/log-metric",
         json!({"run_id": id, "key": "m", "value": 1.0, "timestamp": "abc"}),
-    )
-    .expect_error(400, "INVALID_PARAMETER_VALUE");
+    );
+    r.expect_error(400, "INVALID_PARAMETER_VALUE");
+    let message = r.body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Invalid value \"abc\" for parameter 'timestamp'"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -424,4 +429,15 @@ fn logged_model_search_needs_experiment_ids_and_answers_an_empty_object_without_
     }
     s.post("logged-models/search", json!({"experiment_ids": ["abc"]}))
         .expect_error(400, "INVALID_PARAMETER_VALUE");
+    s.post(
+        "logged-models/search",
+        json!({"experiment_ids": [exp], "max_results": 0}),
+    )
+    .expect_error(400, "INVALID_PARAMETER_VALUE");
+    // No upper limit on the page size (§1.8).
+    let big = s.post(
+        "logged-models/search",
+        json!({"experiment_ids": [exp], "max_results": i64::MAX}),
+    );
+    assert_eq!(big.ok(), json!({}));
 }

@@ -99,10 +99,13 @@ impl Req {
     }
 
     fn type_error(&self, field: &str, v: &Value) -> HttpError {
-        let shown = cairn_schema::validate::quoted(&v.to_string());
+        // As MLflow shows it: strings quoted (`"abc"`), anything else as its JSON text.
+        let shown = match v {
+            Value::String(s) => cairn_schema::validate::quoted(s),
+            other => cairn_schema::validate::truncate(&other.to_string(), 100),
+        };
         ApiError::invalid(format!(
-            "Invalid value {} for parameter '{}' supplied: Hint: Value was of type '{}'. See the API docs for more information about request parameters.",
-            &shown[1..shown.len() - 1],
+            "Invalid value {shown} for parameter '{}' supplied: Hint: Value was of type '{}'. See the API docs for more information about request parameters.",
             self.name(field),
             json_type(v)
         ))

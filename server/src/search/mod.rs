@@ -66,16 +66,32 @@ pub fn compile_expr(
             } else {
                 " OR "
             };
-            sql.push("(");
-            for (i, part) in parts.iter().enumerate() {
-                if i > 0 {
-                    sql.push(joiner);
-                }
-                compile_expr(part, sql, leaf);
-            }
-            sql.push(")");
+            balanced(parts, joiner, sql, leaf);
         }
         Expr::Cmp(c) => leaf(c, sql),
+    }
+}
+
+/// Joins `parts` as a balanced tree of parentheses: SQLite parses `a AND b AND c ...`
+/// into a tree as deep as the chain is long and refuses depths over 1000, while the
+/// balanced form stays logarithmically shallow.
+fn balanced(
+    parts: &[Expr],
+    joiner: &str,
+    sql: &mut Sql,
+    leaf: &dyn Fn(&cairn_schema::filter::Comparison, &mut Sql),
+) {
+    match parts {
+        [] => sql.push(if joiner == " AND " { "1" } else { "0" }),
+        [only] => compile_expr(only, sql, leaf),
+        _ => {
+            let (left, right) = parts.split_at(parts.len() / 2);
+            sql.push("(");
+            balanced(left, joiner, sql, leaf);
+            sql.push(joiner);
+            balanced(right, joiner, sql, leaf);
+            sql.push(")");
+        }
     }
 }
 

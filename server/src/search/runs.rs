@@ -103,9 +103,19 @@ fn attribute_column(key: &str) -> &'static str {
     }
 }
 
+/// Most order_by keys of one runs/search. SQLite cannot run an ORDER BY of 64 or more
+/// terms over joined tables (the process crashed); a key adds at most three terms.
+const MAX_ORDER_KEYS: usize = 16;
+
 /// JOINs for the order keys and the ORDER BY list, with MLflow's tie-breakers
 /// (`start_time DESC` unless given, then `run_id ASC`) and nulls last in both directions.
 pub fn run_order(keys: &[OrderKey]) -> Result<(Sql, String), ApiError> {
+    if keys.len() > MAX_ORDER_KEYS {
+        return Err(ApiError::invalid(format!(
+            "`order_by` may hold at most {MAX_ORDER_KEYS} keys; got {}.",
+            keys.len()
+        )));
+    }
     let mut joins = Sql::default();
     let mut terms: Vec<String> = Vec::new();
     let mut seen: Vec<(Entity, &str)> = Vec::new();
@@ -181,6 +191,24 @@ mod tests {
         let sql = compile("(metrics.a > 1 OR metrics.b > 1) AND tags.t = 'x'");
         assert!(sql.text.starts_with("((EXISTS"), "{}", sql.text);
         assert!(sql.text.contains(" OR "), "{}", sql.text);
+    }
+
+    #[test]
+    fn a_long_chain_of_clauses_compiles_to_shallow_parentheses() {
+        let filter = vec!["metrics.m > 0"; 1024].join(" AND ");
+        let sql = compile(&filter);
+        let mut depth = 0usize;
+        let mut deepest = 0;
+        for c in sql.text.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            deepest = deepest.max(depth);
+        }
+        assert!(deepest <= 16, "nesting {deepest}");
+        assert_eq!(sql.text.matches(" AND m.is_nan").count(), 1024);
     }
 
     #[test]

@@ -222,6 +222,7 @@ pub fn search(conn: &Connection, query: &ExperimentQuery) -> StoreResult<Page<Ex
         query.max_results + 1,
         query.offset
     ));
+    super::check_bound_values(params.len())?;
     let mut stmt = conn.prepare(&sql)?;
     let mut items: Vec<Experiment> = stmt
         .query_map(rusqlite::params_from_iter(params.iter()), from_row)?
@@ -238,7 +239,7 @@ pub fn search(conn: &Connection, query: &ExperimentQuery) -> StoreResult<Page<Ex
 pub fn page_end<T>(items: &mut Vec<T>, max_results: i64, offset: i64) -> Option<i64> {
     if items.len() as i64 > max_results {
         items.truncate(max_results as usize);
-        Some(offset + max_results)
+        Some(offset.saturating_add(max_results))
     } else {
         None
     }

@@ -14,7 +14,7 @@ pub fn history(
     max_results: Option<i64>,
     offset: i64,
 ) -> StoreResult<Page<Metric>> {
-    let limit = max_results.map(|m| m + 1).unwrap_or(-1);
+    let limit = max_results.map(|m| m.saturating_add(1)).unwrap_or(-1);
     let mut items: Vec<Metric> = conn
         .prepare_cached(
             "SELECT m.key, m.value, m.is_nan, m.timestamp, m.step FROM metrics m JOIN runs r ON r.id = m.run

@@ -15,7 +15,9 @@ use super::{
     StoreError, StoreResult, TrackingStore,
 };
 use crate::search::SqlValue;
-use cairn_schema::{DatasetInput, Experiment, LoggedModel, Metric, ModelOutput, Run, RunInfo, Tag};
+use cairn_schema::{
+    ApiError, DatasetInput, Experiment, LoggedModel, Metric, ModelOutput, Run, RunInfo, Tag,
+};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
@@ -89,6 +91,22 @@ pub(crate) fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// Most values SQLite binds in one statement (its `SQLITE_MAX_VARIABLE_NUMBER`).
+const MAX_BOUND_VALUES: usize = 32766;
+
+/// Refuses a search whose statement would bind more values than SQLite takes: such a
+/// request (tens of thousands of ids or clauses) is the caller's mistake, a 400, not a
+/// store failure that clients would retry.
+pub(crate) fn check_bound_values(count: usize) -> StoreResult<()> {
+    if count > MAX_BOUND_VALUES {
+        return Err(ApiError::invalid(format!(
+            "The search is too large: it compares {count} values and at most {MAX_BOUND_VALUES} fit in one query. Split it into smaller searches."
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// Maps SQLite failures: a full disk or a read-only file is 503 (retry later),

@@ -178,6 +178,7 @@ pub fn search(conn: &Connection, query: &RunQuery) -> StoreResult<Page<Run>> {
         query.max_results + 1,
         query.offset
     ));
+    super::check_bound_values(sql.params.len())?;
     let mut stmt = conn.prepare_cached(&sql.text)?;
     let mut rows: Vec<(i64, RunInfo)> = stmt
         .query_map(rusqlite::params_from_iter(sql.params.iter()), info_from_row)?
@@ -245,9 +246,10 @@ pub fn search_logged_models(
     }
     sql.text.push_str(&format!(
         " ORDER BY lm.creation_timestamp_ms DESC, lm.model_id ASC LIMIT {} OFFSET {}",
-        query.max_results + 1,
+        query.max_results.saturating_add(1),
         query.offset
     ));
+    super::check_bound_values(sql.params.len())?;
     let mut stmt = conn.prepare_cached(&sql.text)?;
     let mut items: Vec<LoggedModel> = stmt
         .query_map(rusqlite::params_from_iter(sql.params.iter()), |r| {
