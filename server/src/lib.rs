@@ -1,5 +1,6 @@
 //! Cairn's tracking server: configuration, and the application that binds, serves and shuts down.
 
+pub mod artifacts;
 pub mod http;
 pub mod search;
 pub mod store;

@@ -7,7 +7,6 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// A running server, killed when dropped.
@@ -63,54 +62,22 @@ impl Reply {
     }
 }
 
-/// The `cairn` binary beside this test binary (or `CAIRN_BIN`), built once per test process.
+/// The `cairn` binary cargo built beside this test binary (or `CAIRN_BIN`).
 ///
-/// `cargo test` builds the binaries of a package only for that package's own integration
-/// tests, so the `cairn` binary of `cairn-cli` would be missing on a clean target dir, or
-/// stale after a server change. Running `cargo build` once per test process (a no-op when
-/// it is fresh) makes the suites always drive the code under test.
+/// `cargo test --workspace` builds it, because the `cairn-cli` package has integration
+/// tests of its own; running only this package's tests needs it built first
+/// (`cargo build -p cairn-cli`).
 pub fn cairn_binary() -> PathBuf {
     if let Some(bin) = std::env::var_os("CAIRN_BIN") {
         return bin.into();
     }
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(build_cairn_binary).clone()
-}
-
-fn build_cairn_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     // <target>/<profile>/deps/<test binary>
     let profile_dir = exe.parent().and_then(Path::parent).expect("profile dir");
-    let target_dir = profile_dir.parent().expect("target dir");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-    let mut build = Command::new(cargo);
-    build
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "cairn-cli",
-            "--bin",
-            "cairn",
-            "--target-dir",
-        ])
-        .arg(target_dir)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    if profile_dir.file_name().is_some_and(|p| p == "release") {
-        build.arg("--release");
-    }
-    let out = build
-        .output()
-        .expect("running cargo build for the cairn binary");
-    assert!(
-        out.status.success(),
-        "building the cairn binary failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let bin = profile_dir.join(format!("cairn{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.exists(),
-        "{} is missing after cargo build",
+        "{} is missing: run `cargo test --workspace`, or `cargo build -p cairn-cli` first",
         bin.display()
     );
     bin

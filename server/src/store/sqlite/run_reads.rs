@@ -2,7 +2,7 @@
 
 use super::experiments::page_end;
 use crate::search::{run_filter, run_order, Sql, SqlValue};
-use crate::store::{LoggedModelQuery, Page, RunQuery, StoreResult};
+use crate::store::{LoggedModelQuery, Page, RunQuery, StoreError, StoreResult};
 use cairn_schema::filter::{Comparison, Entity};
 use cairn_schema::{
     ApiError, Dataset, DatasetInput, LoggedModel, LoggedModelData, LoggedModelInfo, Metric,
@@ -10,6 +10,7 @@ use cairn_schema::{
     ViewType,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::collections::HashMap;
 
 const COLUMNS: &str =
     "r.id, r.run_uuid, r.experiment_id, r.name, r.user_id, r.status, r.start_time, r.end_time, r.artifact_uri, r.lifecycle_stage";
@@ -69,67 +70,142 @@ pub fn metric_from_row(row: &Row) -> rusqlite::Result<Metric> {
 }
 
 fn hydrate(conn: &Connection, id: i64, info: RunInfo) -> StoreResult<Run> {
-    let data = RunData {
-        metrics: conn
-            .prepare_cached("SELECT key, value, is_nan, timestamp, step FROM latest_metrics WHERE run = ? ORDER BY key")?
-            .query_map([id], metric_from_row)?
-            .collect::<rusqlite::Result<_>>()?,
-        params: tags_of(conn, "SELECT key, value FROM params WHERE run = ? ORDER BY key", id)?,
-        tags: tags_of(conn, "SELECT key, value FROM tags WHERE run = ? ORDER BY key", id)?,
-    };
-    let mut dataset_inputs = Vec::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT i.id, d.name, d.digest, d.source_type, d.source, d.schema, d.profile
-         FROM inputs i JOIN datasets d ON d.id = i.dataset WHERE i.run = ? ORDER BY i.id",
-    )?;
-    let rows = stmt.query_map([id], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            Dataset {
-                name: r.get(1)?,
-                digest: r.get(2)?,
-                source_type: r.get(3)?,
-                source: r.get(4)?,
-                schema: r.get(5)?,
-                profile: r.get(6)?,
-            },
-        ))
-    })?;
-    for row in rows {
-        let (input, dataset) = row?;
-        let tags = tags_of(
-            conn,
-            "SELECT key, value FROM input_tags WHERE input = ? ORDER BY key",
-            input,
-        )?;
-        dataset_inputs.push(DatasetInput { tags, dataset });
+    let mut runs = hydrate_many(conn, vec![(id, info)])?;
+    runs.pop()
+        .ok_or_else(|| StoreError::Internal("a hydrated run went missing".into()))
+}
+
+/// Child rows of many runs, fetched with one query per table, grouped by run id.
+fn children<T>(
+    conn: &Connection,
+    sql: &str,
+    ids: &str,
+    mut row: impl FnMut(&Row) -> rusqlite::Result<T>,
+) -> StoreResult<HashMap<i64, Vec<T>>> {
+    let mut out: HashMap<i64, Vec<T>> = HashMap::new();
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query([ids])?;
+    while let Some(r) = rows.next()? {
+        out.entry(r.get(0)?).or_default().push(row(r)?);
     }
-    let model_inputs = conn
-        .prepare_cached("SELECT model_id FROM model_inputs WHERE run = ? ORDER BY model_id")?
-        .query_map([id], |r| {
-            Ok(ModelInput {
-                model_id: r.get(0)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let model_outputs = conn
-        .prepare_cached("SELECT model_id, step FROM model_outputs WHERE run = ? ORDER BY model_id")?
-        .query_map([id], |r| {
-            Ok(ModelOutput {
-                model_id: r.get(0)?,
-                step: r.get(1)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(Run {
-        info,
-        data,
-        inputs: RunInputs {
-            dataset_inputs,
-            model_inputs,
-        },
-        outputs: Some(RunOutputs { model_outputs }),
+    Ok(out)
+}
+
+fn tag_at(r: &Row) -> rusqlite::Result<Tag> {
+    Ok(Tag {
+        key: r.get(1)?,
+        value: r.get(2)?,
     })
+}
+
+/// Fills data, inputs and outputs of a page of runs with one query per child table
+/// (the page's ids travel as one JSON array parameter), keeping the page's order.
+fn hydrate_many(conn: &Connection, rows: Vec<(i64, RunInfo)>) -> StoreResult<Vec<Run>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = serde_json::to_string(&rows.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .map_err(|e| StoreError::Internal(e.to_string()))?;
+    const IN_PAGE: &str = "run IN (SELECT value FROM json_each(?1))";
+    let mut metrics = children(
+        conn,
+        &format!("SELECT run, key, value, is_nan, timestamp, step FROM latest_metrics WHERE {IN_PAGE} ORDER BY run, key"),
+        &ids,
+        |r| {
+            let is_nan: bool = r.get(3)?;
+            Ok(Metric {
+                key: r.get(1)?,
+                value: if is_nan { f64::NAN } else { r.get(2)? },
+                timestamp: r.get(4)?,
+                step: r.get(5)?,
+                run_id: None,
+            })
+        },
+    )?;
+    let mut params = children(
+        conn,
+        &format!("SELECT run, key, value FROM params WHERE {IN_PAGE} ORDER BY run, key"),
+        &ids,
+        tag_at,
+    )?;
+    let mut tags = children(
+        conn,
+        &format!("SELECT run, key, value FROM tags WHERE {IN_PAGE} ORDER BY run, key"),
+        &ids,
+        tag_at,
+    )?;
+    let mut datasets = children(
+        conn,
+        &format!(
+            "SELECT i.run, i.id, d.name, d.digest, d.source_type, d.source, d.schema, d.profile \
+             FROM inputs i JOIN datasets d ON d.id = i.dataset WHERE i.{IN_PAGE} ORDER BY i.run, i.id"
+        ),
+        &ids,
+        |r| {
+            Ok((
+                r.get::<_, i64>(1)?,
+                Dataset {
+                    name: r.get(2)?,
+                    digest: r.get(3)?,
+                    source_type: r.get(4)?,
+                    source: r.get(5)?,
+                    schema: r.get(6)?,
+                    profile: r.get(7)?,
+                },
+            ))
+        },
+    )?;
+    let mut model_inputs = children(
+        conn,
+        &format!("SELECT run, model_id FROM model_inputs WHERE {IN_PAGE} ORDER BY run, model_id"),
+        &ids,
+        |r| {
+            Ok(ModelInput {
+                model_id: r.get(1)?,
+            })
+        },
+    )?;
+    let mut model_outputs = children(
+        conn,
+        &format!(
+            "SELECT run, model_id, step FROM model_outputs WHERE {IN_PAGE} ORDER BY run, model_id"
+        ),
+        &ids,
+        |r| {
+            Ok(ModelOutput {
+                model_id: r.get(1)?,
+                step: r.get(2)?,
+            })
+        },
+    )?;
+    rows.into_iter()
+        .map(|(id, info)| {
+            let mut dataset_inputs = Vec::new();
+            for (input, dataset) in datasets.remove(&id).unwrap_or_default() {
+                let tags = tags_of(
+                    conn,
+                    "SELECT key, value FROM input_tags WHERE input = ? ORDER BY key",
+                    input,
+                )?;
+                dataset_inputs.push(DatasetInput { tags, dataset });
+            }
+            Ok(Run {
+                info,
+                data: RunData {
+                    metrics: metrics.remove(&id).unwrap_or_default(),
+                    params: params.remove(&id).unwrap_or_default(),
+                    tags: tags.remove(&id).unwrap_or_default(),
+                },
+                inputs: RunInputs {
+                    dataset_inputs,
+                    model_inputs: model_inputs.remove(&id).unwrap_or_default(),
+                },
+                outputs: Some(RunOutputs {
+                    model_outputs: model_outputs.remove(&id).unwrap_or_default(),
+                }),
+            })
+        })
+        .collect()
 }
 
 fn view_clause(alias: &str, view: ViewType) -> String {
@@ -184,11 +260,10 @@ pub fn search(conn: &Connection, query: &RunQuery) -> StoreResult<Page<Run>> {
         .query_map(rusqlite::params_from_iter(sql.params.iter()), info_from_row)?
         .collect::<rusqlite::Result<_>>()?;
     let next_offset = page_end(&mut rows, query.max_results, query.offset);
-    let items = rows
-        .into_iter()
-        .map(|(id, info)| hydrate(conn, id, info))
-        .collect::<StoreResult<_>>()?;
-    Ok(Page { items, next_offset })
+    Ok(Page {
+        items: hydrate_many(conn, rows)?,
+        next_offset,
+    })
 }
 
 fn logged_model_column(key: &str) -> &'static str {

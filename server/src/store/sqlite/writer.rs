@@ -103,16 +103,18 @@ fn in_savepoint<R>(
     conn: &Connection,
     work: impl FnOnce(&Connection) -> StoreResult<R>,
 ) -> StoreResult<R> {
-    conn.execute_batch("SAVEPOINT job")
-        .map_err(map_sqlite_error)?;
+    let exec = |sql: &str| {
+        conn.prepare_cached(sql)
+            .and_then(|mut s| s.execute([]))
+            .map_err(map_sqlite_error)
+    };
+    exec("SAVEPOINT job")?;
     let outcome = catch_unwind(AssertUnwindSafe(|| work(conn)))
         .unwrap_or_else(|_| Err(StoreError::Internal("a write panicked".into())));
-    let end = if outcome.is_ok() {
-        "RELEASE job"
-    } else {
-        "ROLLBACK TO job; RELEASE job"
-    };
-    conn.execute_batch(end).map_err(map_sqlite_error)?;
+    if outcome.is_err() {
+        exec("ROLLBACK TO job")?;
+    }
+    exec("RELEASE job")?;
     outcome
 }
 

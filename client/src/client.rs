@@ -1,0 +1,207 @@
+//! The async client: one method per tracking call, typed with the wire types of `cairn-schema`.
+
+use crate::Error;
+use cairn_schema::{Experiment, Metric, Param, Run, RunInfo, RunStatus, Tag};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+/// A tracking-server client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+/// A runs/search request.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRuns {
+    /// Experiments to search.
+    pub experiment_ids: Vec<String>,
+    /// Filter in MLflow's grammar, e.g. `metrics.bleu > 30 AND params.model = 'x'`.
+    pub filter: Option<String>,
+    /// Sort keys, e.g. `metrics.bleu DESC`.
+    pub order_by: Vec<String>,
+    /// Page size (server default 1000).
+    pub max_results: Option<i64>,
+    /// Token of the page to fetch.
+    pub page_token: Option<String>,
+}
+
+impl Client {
+    /// A client for the server at `base_url`, e.g. `http://127.0.0.1:5000`.
+    pub fn new(base_url: &str) -> Client {
+        Client {
+            base: base_url.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// A client for `CAIRN_TRACKING_URI` or, failing that, `MLFLOW_TRACKING_URI`.
+    pub fn from_env() -> Result<Client, Error> {
+        let uri = std::env::var("CAIRN_TRACKING_URI")
+            .or_else(|_| std::env::var("MLFLOW_TRACKING_URI"))
+            .map_err(|_| Error::Config("set CAIRN_TRACKING_URI or MLFLOW_TRACKING_URI".into()))?;
+        if !(uri.starts_with("http://") || uri.starts_with("https://")) {
+            return Err(Error::Config(format!(
+                "tracking URI {uri:?} is not an http(s) URL"
+            )));
+        }
+        Ok(Client::new(&uri))
+    }
+
+    async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, Error> {
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await?;
+        if !(200..300).contains(&status) {
+            let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            return Err(Error::Api {
+                status,
+                code: v["error_code"].as_str().unwrap_or("").to_owned(),
+                message: v["message"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| String::from_utf8_lossy(&body).into()),
+            });
+        }
+        serde_json::from_slice(&body).map_err(|e| Error::Decode(e.to_string()))
+    }
+
+    async fn post<T: DeserializeOwned>(&self, api: &str, body: Value) -> Result<T, Error> {
+        let resp = self
+            .http
+            .post(format!("{}/api/2.0/mlflow/{api}", self.base))
+            .json(&body)
+            .send()
+            .await?;
+        Self::decode(resp).await
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        api: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, Error> {
+        let resp = self
+            .http
+            .get(format!("{}/api/2.0/mlflow/{api}", self.base))
+            .query(query)
+            .send()
+            .await?;
+        Self::decode(resp).await
+    }
+
+    fn field<T: DeserializeOwned>(mut v: Value, name: &str) -> Result<T, Error> {
+        serde_json::from_value(v[name].take()).map_err(|e| Error::Decode(format!("{name}: {e}")))
+    }
+
+    /// Creates an experiment; returns its id.
+    pub async fn create_experiment(&self, name: &str) -> Result<String, Error> {
+        let v: Value = self
+            .post("experiments/create", json!({ "name": name }))
+            .await?;
+        Self::field(v, "experiment_id")
+    }
+
+    /// An experiment by name.
+    pub async fn get_experiment_by_name(&self, name: &str) -> Result<Experiment, Error> {
+        let v: Value = self
+            .get("experiments/get-by-name", &[("experiment_name", name)])
+            .await?;
+        Self::field(v, "experiment")
+    }
+
+    /// Starts a run in an experiment.
+    pub async fn create_run(&self, experiment_id: &str, name: Option<&str>) -> Result<Run, Error> {
+        let mut body = json!({ "experiment_id": experiment_id, "start_time": now_ms() });
+        if let Some(n) = name {
+            body["run_name"] = json!(n);
+        }
+        let v: Value = self.post("runs/create", body).await?;
+        Self::field(v, "run")
+    }
+
+    /// A run by id.
+    pub async fn get_run(&self, run_id: &str) -> Result<Run, Error> {
+        let v: Value = self.get("runs/get", &[("run_id", run_id)]).await?;
+        Self::field(v, "run")
+    }
+
+    /// Logs one metric point now.
+    pub async fn log_metric(
+        &self,
+        run_id: &str,
+        key: &str,
+        value: f64,
+        step: i64,
+    ) -> Result<(), Error> {
+        let metric = Metric {
+            key: key.into(),
+            value,
+            timestamp: now_ms(),
+            step,
+            run_id: None,
+        };
+        self.log_batch(run_id, &[metric], &[], &[]).await
+    }
+
+    /// Logs metrics, params and tags in one request: all land or none do.
+    pub async fn log_batch(
+        &self,
+        run_id: &str,
+        metrics: &[Metric],
+        params: &[Param],
+        tags: &[Tag],
+    ) -> Result<(), Error> {
+        let _: Value = self
+            .post(
+                "runs/log-batch",
+                json!({ "run_id": run_id, "metrics": metrics, "params": params, "tags": tags }),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a run with a status.
+    pub async fn finish_run(&self, run_id: &str, status: RunStatus) -> Result<RunInfo, Error> {
+        let v: Value = self
+            .post(
+                "runs/update",
+                json!({ "run_id": run_id, "status": status.as_str(), "end_time": now_ms() }),
+            )
+            .await?;
+        Self::field(v, "run_info")
+    }
+
+    /// One page of runs and the token of the next page, if any.
+    pub async fn search_runs(
+        &self,
+        query: &SearchRuns,
+    ) -> Result<(Vec<Run>, Option<String>), Error> {
+        let mut body =
+            json!({ "experiment_ids": query.experiment_ids, "order_by": query.order_by });
+        if let Some(f) = &query.filter {
+            body["filter"] = json!(f);
+        }
+        if let Some(m) = query.max_results {
+            body["max_results"] = json!(m);
+        }
+        if let Some(t) = &query.page_token {
+            body["page_token"] = json!(t);
+        }
+        let mut v: Value = self.post("runs/search", body).await?;
+        let token = v["next_page_token"].as_str().map(str::to_owned);
+        let runs = if v["runs"].is_null() {
+            Vec::new()
+        } else {
+            Self::field(v.take(), "runs")?
+        };
+        Ok((runs, token))
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
