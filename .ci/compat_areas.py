@@ -1,9 +1,11 @@
 """Splits the MLflow compatibility suite by the area headers in its source.
 
-Prints `required <test>...` and `deferred <test>...`: deferred tests belong to areas
-whose issues are still open (artifacts, model and prompt registry); CI runs them only
-to check that they cannot crash or hang the server. Remove an area from DEFERRED when
-its issue lands.
+Prints a pytest `-k` expression: with `required`, the tests CI demands pass; with
+`deferred`, the tests of areas whose issues are still open (artifacts, model and
+prompt registry), which CI runs only to check that they cannot crash or hang the
+server. Remove an area from DEFERRED when its issue lands.
+
+    python3 .ci/compat_areas.py test_mlflow_client.py required|deferred
 """
 import re
 import sys
@@ -21,5 +23,7 @@ for line in open(sys.argv[1], encoding="utf-8"):
     test = re.match(r"^def (test_\w+)", line)
     if test:
         (deferred if area in DEFERRED else required).append(test.group(1))
-print("required " + " ".join(required))
-print("deferred " + " ".join(deferred))
+if sys.argv[2] == "required":
+    print(" and ".join(f"not {t}" for t in deferred) or "test_")
+else:
+    print(" or ".join(deferred))
