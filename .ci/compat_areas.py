@@ -1,7 +1,7 @@
 """Splits the MLflow compatibility suite by the area headers in its source.
 
 Prints a pytest `-k` expression: with `required`, the tests CI demands pass; with
-`deferred`, the tests of areas whose issues are still open (artifacts, model and
+`deferred`, the tests of areas whose issues are still open (model and
 prompt registry), which CI runs only to check that they cannot crash or hang the
 server. Remove an area from DEFERRED when its issue lands.
 
@@ -10,7 +10,7 @@ server. Remove an area from DEFERRED when its issue lands.
 import re
 import sys
 
-DEFERRED = {"artifacts", "model registry", "prompt registry"}
+DEFERRED = {"model registry", "prompt registry"}
 
 area = None
 previous = ""

@@ -31,15 +31,33 @@ pub struct ServerArgs {
     /// Database location, e.g. sqlite:///runs.db (default: DATA_DIR/cairn.db).
     #[arg(long, env = "CAIRN_BACKEND_STORE_URI")]
     pub backend_store_uri: Option<String>,
+    /// Where artifact bytes go: a directory, s3://bucket/prefix or memory: (default: DATA_DIR/artifacts).
+    #[arg(long, env = "CAIRN_ARTIFACTS_DESTINATION")]
+    pub artifacts_destination: Option<String>,
+    /// Endpoint of an S3-compatible service (MinIO, moto, ...); credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+    #[arg(long, env = "CAIRN_S3_ENDPOINT_URL")]
+    pub s3_endpoint_url: Option<String>,
+    /// S3 region.
+    #[arg(long, env = "CAIRN_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
 }
 
 impl ServerArgs {
-    pub fn into_config(self) -> cairn_server::ServerConfig {
-        cairn_server::ServerConfig {
+    pub fn into_config(self) -> anyhow::Result<cairn_server::ServerConfig> {
+        let artifacts = match &self.artifacts_destination {
+            Some(d) => Some(cairn_server::artifacts::Destination::parse(
+                d,
+                self.s3_endpoint_url,
+                self.s3_region,
+            )?),
+            None => None,
+        };
+        Ok(cairn_server::ServerConfig {
             host: self.host,
             port: self.port,
             data_dir: self.data_dir,
             backend_store_uri: self.backend_store_uri,
-        }
+            artifacts,
+        })
     }
 }

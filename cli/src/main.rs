@@ -16,7 +16,7 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
-        Command::Server(server) => run_server(server.into_config()),
+        Command::Server(server) => run_server(server.into_config()?),
     }
 }
 
@@ -25,12 +25,13 @@ fn run_server(config: cairn_server::ServerConfig) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let app = cairn_server::Application::build(&config)?;
+        let app = cairn_server::Application::build(&config).await?;
         // The first line is read by scripts and tests to learn the bound port. A closed
         // stdout must not stop the server, so write errors are ignored.
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "cairn listening on {}", app.url());
         let _ = writeln!(out, "cairn storing runs in {}", app.database().display());
+        let _ = writeln!(out, "cairn storing artifacts in {}", app.artifact_store());
         let _ = out.flush();
         drop(out);
         app.run_until_stopped().await

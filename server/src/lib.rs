@@ -7,11 +7,12 @@ pub mod store;
 
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
+use artifacts::{Artifacts, Destination};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
 use store::sqlite::SqliteStore;
-use store::TrackingStore;
+use store::{ArtifactIndex, TrackingStore};
 
 /// Largest request body accepted by the JSON endpoints (dataset profiles can be large).
 const MAX_JSON_BODY: usize = 32 * 1024 * 1024;
@@ -27,6 +28,8 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// `sqlite:///relative.db` or `sqlite:////absolute.db`; default `<data_dir>/cairn.db`.
     pub backend_store_uri: Option<String>,
+    /// Where artifact bytes go; default `<data_dir>/artifacts`.
+    pub artifacts: Option<Destination>,
 }
 
 impl Default for ServerConfig {
@@ -36,11 +39,19 @@ impl Default for ServerConfig {
             port: 5000,
             data_dir: PathBuf::from("cairn-data"),
             backend_store_uri: None,
+            artifacts: None,
         }
     }
 }
 
 impl ServerConfig {
+    /// Where artifact bytes go.
+    pub fn artifact_destination(&self) -> Destination {
+        self.artifacts
+            .clone()
+            .unwrap_or_else(|| Destination::Local(self.data_dir.join("artifacts")))
+    }
+
     /// The SQLite file this configuration names.
     pub fn database_path(&self) -> anyhow::Result<PathBuf> {
         match &self.backend_store_uri {
@@ -69,17 +80,35 @@ pub struct Application {
     port: u16,
     host: String,
     database: PathBuf,
+    artifacts: String,
     store: Arc<SqliteStore>,
 }
 
 impl Application {
-    /// Opens the store, binds the listener and prepares the server (not yet running).
-    pub fn build(config: &ServerConfig) -> anyhow::Result<Self> {
+    /// Opens the stores (clearing what a crash left half-written), binds the listener
+    /// and prepares the server (not yet running).
+    pub async fn build(config: &ServerConfig) -> anyhow::Result<Self> {
         let database = config.database_path()?;
         let store = Arc::new(
             SqliteStore::open(&database)
                 .with_context(|| format!("opening the store at {}", database.display()))?,
         );
+        let blobs = config
+            .artifact_destination()
+            .open()
+            .context("opening the artifact store")?;
+        let artifacts = web::Data::new(Artifacts::new(
+            blobs,
+            store.clone() as Arc<dyn ArtifactIndex>,
+        ));
+        let swept = artifacts
+            .recover()
+            .await
+            .context("clearing interrupted uploads")?;
+        if swept > 0 {
+            tracing::info!(swept, "removed uploads interrupted by the last stop");
+        }
+        let artifacts_at = artifacts.describe().to_owned();
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .with_context(|| format!("binding {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();
@@ -88,6 +117,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(artifacts.clone())
                 .app_data(web::PayloadConfig::new(MAX_JSON_BODY))
                 .wrap(http::json_errors())
                 .configure(http::routes)
@@ -101,6 +131,7 @@ impl Application {
             port,
             host: config.host.clone(),
             database,
+            artifacts: artifacts_at,
             store,
         })
     }
@@ -118,6 +149,11 @@ impl Application {
     /// The SQLite file in use.
     pub fn database(&self) -> &std::path::Path {
         &self.database
+    }
+
+    /// Where artifact bytes are stored.
+    pub fn artifact_store(&self) -> &str {
+        &self.artifacts
     }
 
     /// Serves until SIGINT/SIGTERM, lets in-flight requests finish, then flushes the store.

@@ -3,6 +3,7 @@
 //! Handlers are thin: read the request, validate, call the store off the async
 //! threads, shape the response. Errors become MLflow's envelope in `error.rs`.
 
+mod artifacts;
 mod error;
 mod experiments;
 mod metrics;
@@ -64,6 +65,7 @@ pub(crate) fn ok_json(fields: Vec<(&str, Value)>) -> HttpResponse {
 /// and Cairn's own search routes under `/api/2.0/cairn`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     misc::routes(cfg);
+    artifacts::routes(cfg);
     for prefix in ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"] {
         let scope = web::scope(prefix);
         let scope = experiments::routes(scope);

@@ -199,3 +199,79 @@ pub trait TrackingStore: Send + Sync + 'static {
     /// A page of logged models.
     fn search_logged_models(&self, query: &LoggedModelQuery) -> StoreResult<Page<LoggedModel>>;
 }
+
+/// The current content of an artifact path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactEntry {
+    /// Hex SHA-256 of the content.
+    pub digest: String,
+    /// Length in bytes.
+    pub size: i64,
+    /// Version number of this path, from 1.
+    pub version: i64,
+    /// Milliseconds since the epoch when this version was written.
+    pub created: i64,
+    /// Whether this is the path's current version.
+    pub current: bool,
+}
+
+/// What sits at an artifact path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArtifactKind {
+    /// A file, with its current version.
+    File(ArtifactEntry),
+    /// A directory: some file lies below it.
+    Dir,
+    /// Nothing.
+    Missing,
+}
+
+/// One child of a listed directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactChild {
+    /// The child's name (one segment).
+    pub name: String,
+    /// Directory or file.
+    pub is_dir: bool,
+    /// Size of a file.
+    pub size: Option<i64>,
+}
+
+/// The part of a run's artifact URI this server serves: `mlflow-artifacts:/1/<run>/artifacts`
+/// gives `1/<run>/artifacts`; other schemes are not ours.
+pub fn served_artifact_root(artifact_uri: &str) -> Option<&str> {
+    artifact_uri
+        .strip_prefix("mlflow-artifacts:/")
+        .map(|p| p.trim_start_matches('/'))
+}
+
+/// The artifact index: which content each artifact path holds, and its versions.
+/// Paths are validated `ArtifactPath` strings; digests are hex SHA-256.
+pub trait ArtifactIndex: Send + Sync + 'static {
+    /// Whether a blob with this digest is stored; marks it as recently wanted.
+    fn blob_known(&self, digest: &str) -> StoreResult<bool>;
+    /// Makes `digest` the current content of `path`, keeping the previous one as a version.
+    fn record_artifact(&self, path: &str, digest: &str, size: i64) -> StoreResult<()>;
+    /// File, directory or nothing.
+    fn artifact_kind(&self, path: &str) -> StoreResult<ArtifactKind>;
+    /// The children of a directory (the empty path is the root); sorted by name.
+    fn list_artifacts(&self, dir: &str) -> StoreResult<Vec<ArtifactChild>>;
+    /// Every version of a path, newest first.
+    fn artifact_versions(&self, path: &str) -> StoreResult<Vec<ArtifactEntry>>;
+    /// Removes a file or a directory tree, all versions; returns the digests no longer
+    /// referenced by anything (their blob rows are gone; delete the objects).
+    fn delete_artifacts(&self, path: &str) -> StoreResult<Vec<String>>;
+    /// Permanently removes deleted runs (deleted before `before_ms`) with their artifact
+    /// index; returns the purged run ids and the digests no longer referenced.
+    fn purge_deleted_runs(&self, before_ms: i64) -> StoreResult<(Vec<String>, Vec<String>)>;
+    /// Removes blob rows nothing references and nobody wanted since `before_ms`.
+    fn collect_unreferenced_blobs(&self, before_ms: i64) -> StoreResult<Vec<String>>;
+    /// Every stored blob, with its size.
+    fn all_blobs(&self) -> StoreResult<Vec<(String, i64)>>;
+    /// Registers a multipart upload of `path`.
+    fn create_upload(&self, upload_id: &str, path: &str) -> StoreResult<()>;
+    /// The path of a pending multipart upload.
+    fn upload_path(&self, upload_id: &str) -> StoreResult<Option<String>>;
+    /// Forgets a multipart upload.
+    fn finish_upload(&self, upload_id: &str) -> StoreResult<()>;
+}

@@ -132,6 +132,32 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (model_id, key)
     ) WITHOUT ROWID;
     "#,
+    // 2: artifacts, content-addressed.
+    r#"
+    CREATE TABLE blobs (
+        digest    TEXT PRIMARY KEY,
+        size      INTEGER NOT NULL,
+        created   INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    -- path -> content, every version kept; exactly one current row per live path.
+    CREATE TABLE artifacts (
+        path    TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        digest  TEXT NOT NULL REFERENCES blobs(digest),
+        size    INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        current INTEGER NOT NULL,
+        PRIMARY KEY (path, version)
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX artifacts_current ON artifacts (path) WHERE current = 1;
+    CREATE INDEX artifacts_by_digest ON artifacts (digest);
+    CREATE TABLE multipart_uploads (
+        upload_id TEXT PRIMARY KEY,
+        path      TEXT NOT NULL,
+        created   INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// Brings the database up to the newest schema and seeds the `Default` experiment.

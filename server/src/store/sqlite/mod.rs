@@ -2,6 +2,7 @@
 //!
 //! Architecture invariant: this module tree is the only one that imports rusqlite.
 
+mod artifacts;
 mod experiments;
 mod metrics;
 mod migrations;
@@ -11,8 +12,9 @@ mod runs;
 mod writer;
 
 use super::{
-    Batch, BulkIntervalQuery, ExperimentQuery, LoggedModelQuery, NewRun, Page, RunQuery, RunUpdate,
-    StoreError, StoreResult, TrackingStore,
+    ArtifactChild, ArtifactEntry, ArtifactIndex, ArtifactKind, Batch, BulkIntervalQuery,
+    ExperimentQuery, LoggedModelQuery, NewRun, Page, RunQuery, RunUpdate, StoreError, StoreResult,
+    TrackingStore,
 };
 use crate::search::SqlValue;
 use cairn_schema::{
@@ -255,5 +257,54 @@ impl TrackingStore for SqliteStore {
     }
     fn search_logged_models(&self, query: &LoggedModelQuery) -> StoreResult<Page<LoggedModel>> {
         self.read(|c| runs::search_logged_models(c, query))
+    }
+}
+
+impl ArtifactIndex for SqliteStore {
+    fn blob_known(&self, digest: &str) -> StoreResult<bool> {
+        let digest = digest.to_owned();
+        self.writer
+            .write(move |c| artifacts::blob_known(c, &digest))
+    }
+    fn record_artifact(&self, path: &str, digest: &str, size: i64) -> StoreResult<()> {
+        let (path, digest) = (path.to_owned(), digest.to_owned());
+        self.writer
+            .write(move |c| artifacts::record(c, &path, &digest, size))
+    }
+    fn artifact_kind(&self, path: &str) -> StoreResult<ArtifactKind> {
+        self.read(|c| artifacts::kind(c, path))
+    }
+    fn list_artifacts(&self, dir: &str) -> StoreResult<Vec<ArtifactChild>> {
+        self.read(|c| artifacts::list(c, dir))
+    }
+    fn artifact_versions(&self, path: &str) -> StoreResult<Vec<ArtifactEntry>> {
+        self.read(|c| artifacts::versions(c, path))
+    }
+    fn delete_artifacts(&self, path: &str) -> StoreResult<Vec<String>> {
+        let path = path.to_owned();
+        self.writer.write(move |c| artifacts::delete(c, &path))
+    }
+    fn purge_deleted_runs(&self, before_ms: i64) -> StoreResult<(Vec<String>, Vec<String>)> {
+        self.writer
+            .write(move |c| artifacts::purge_deleted_runs(c, before_ms))
+    }
+    fn collect_unreferenced_blobs(&self, before_ms: i64) -> StoreResult<Vec<String>> {
+        self.writer
+            .write(move |c| artifacts::collect_unreferenced(c, before_ms))
+    }
+    fn all_blobs(&self) -> StoreResult<Vec<(String, i64)>> {
+        self.read(artifacts::all_blobs)
+    }
+    fn create_upload(&self, upload_id: &str, path: &str) -> StoreResult<()> {
+        let (id, path) = (upload_id.to_owned(), path.to_owned());
+        self.writer
+            .write(move |c| artifacts::create_upload(c, &id, &path))
+    }
+    fn upload_path(&self, upload_id: &str) -> StoreResult<Option<String>> {
+        self.read(|c| artifacts::upload_path(c, upload_id))
+    }
+    fn finish_upload(&self, upload_id: &str) -> StoreResult<()> {
+        let id = upload_id.to_owned();
+        self.writer.write(move |c| artifacts::finish_upload(c, &id))
     }
 }

@@ -1,0 +1,398 @@
+//! Content-addressed blobs in any object_store backend: streamed in through a temp
+//! object while hashing, promoted under their SHA-256, streamed out with ranges.
+//!
+//! Object layout under the backend's root (the one place object keys are made):
+//! `blobs/<2 hex>/<64 hex>` for content, `tmp/<uuid>` for uploads in flight,
+//! `parts/<upload id>/<part number>` for multipart parts.
+
+use bytes::Bytes;
+use futures_util::stream::{BoxStream, StreamExt};
+use futures_util::Stream;
+use object_store::path::Path as Key;
+use object_store::{GetOptions, GetRange, ObjectStore, WriteMultipart};
+use sha2::{Digest as _, Sha256};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Upload buffers: one part in flight while the next fills keeps memory bounded.
+const PART_SIZE: usize = 8 * 1024 * 1024;
+const PARTS_IN_FLIGHT: usize = 2;
+
+/// A SHA-256 digest.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest([u8; 32]);
+
+impl Digest {
+    /// Parses 64 hex characters (either case).
+    pub fn parse(hex: &str) -> Option<Digest> {
+        if hex.len() != 64 || !hex.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(Digest(out))
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{self}")
+    }
+}
+
+/// Why a blob operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// The object is not there.
+    #[error("no such object")]
+    NotFound,
+    /// The bytes did not hash to what the caller said they would.
+    #[error("content digest {actual} does not match the expected {expected}")]
+    DigestMismatch {
+        /// What the caller said.
+        expected: Digest,
+        /// What the bytes hash to.
+        actual: Digest,
+    },
+    /// The request body broke off.
+    #[error("the upload was interrupted: {0}")]
+    Interrupted(String),
+    /// The backend failed.
+    #[error("object store: {0}")]
+    Backend(String),
+}
+
+impl From<object_store::Error> for BlobError {
+    fn from(e: object_store::Error) -> Self {
+        match e {
+            object_store::Error::NotFound { .. } => BlobError::NotFound,
+            other => BlobError::Backend(other.to_string()),
+        }
+    }
+}
+
+/// Bytes written to a temp object, hashed, not yet visible.
+#[derive(Debug)]
+pub struct Staged {
+    key: Key,
+    /// SHA-256 of the bytes.
+    pub digest: Digest,
+    /// Length in bytes.
+    pub size: u64,
+}
+
+/// An object store holding blobs, temp uploads and multipart parts.
+pub struct BlobStore {
+    store: Arc<dyn ObjectStore>,
+    /// Set for the local backend: where files live, for fsync and temp sweeping.
+    local_root: Option<PathBuf>,
+    describe: String,
+}
+
+impl BlobStore {
+    /// Blobs in a local directory (created if missing).
+    pub fn local(root: PathBuf) -> Result<BlobStore, BlobError> {
+        std::fs::create_dir_all(&root)
+            .map_err(|e| BlobError::Backend(format!("{}: {e}", root.display())))?;
+        let root = root
+            .canonicalize()
+            .map_err(|e| BlobError::Backend(e.to_string()))?;
+        let store = object_store::local::LocalFileSystem::new_with_prefix(&root)?;
+        Ok(BlobStore {
+            store: Arc::new(store),
+            describe: root.display().to_string(),
+            local_root: Some(root),
+        })
+    }
+
+    /// Blobs in process memory (tests).
+    pub fn memory() -> BlobStore {
+        BlobStore {
+            store: Arc::new(object_store::memory::InMemory::new()),
+            local_root: None,
+            describe: "memory".into(),
+        }
+    }
+
+    /// Blobs in any other object store, e.g. S3.
+    pub fn remote(store: Arc<dyn ObjectStore>, describe: String) -> BlobStore {
+        BlobStore {
+            store,
+            local_root: None,
+            describe,
+        }
+    }
+
+    /// Where the blobs live, for start-up messages.
+    pub fn describe(&self) -> &str {
+        &self.describe
+    }
+
+    fn blob_key(digest: &Digest) -> Key {
+        let hex = digest.to_string();
+        Key::from(format!("blobs/{}/{hex}", &hex[..2]))
+    }
+
+    fn part_key(upload_id: &str, part: u32) -> Key {
+        Key::from(format!("parts/{upload_id}/{part:05}"))
+    }
+
+    /// Streams `body` into a temp object while hashing it. On any failure the temp
+    /// object is removed, so an interrupted upload leaves nothing behind.
+    pub async fn stage<S, E>(&self, body: S) -> Result<Staged, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: fmt::Display,
+    {
+        let key = Key::from(format!("tmp/{}", uuid::Uuid::new_v4().simple()));
+        self.write(key, body).await
+    }
+
+    async fn write<S, E>(&self, key: Key, mut body: S) -> Result<Staged, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: fmt::Display,
+    {
+        let upload = self.store.put_multipart(&key).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(BlobError::Interrupted(e.to_string()));
+                }
+            };
+            if let Err(e) = writer.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                let _ = writer.abort().await;
+                return Err(e.into());
+            }
+            hasher.update(&chunk);
+            size += chunk.len() as u64;
+            writer.write(&chunk);
+        }
+        writer.finish().await?;
+        Ok(Staged {
+            key,
+            digest: Digest(hasher.finalize().into()),
+            size,
+        })
+    }
+
+    /// Makes staged bytes the blob of their digest (durably, on the local backend)
+    /// and removes the temp object. Content already stored is not written again.
+    pub async fn promote(&self, staged: &Staged, already_stored: bool) -> Result<(), BlobError> {
+        if already_stored {
+            return self.discard(staged).await;
+        }
+        let target = Self::blob_key(&staged.digest);
+        self.store.rename(&staged.key, &target).await?;
+        if let Some(root) = &self.local_root {
+            let file = root.join(target.as_ref());
+            let sync = move || -> std::io::Result<()> {
+                std::fs::File::open(&file)?.sync_all()?;
+                if let Some(dir) = file.parent() {
+                    std::fs::File::open(dir)?.sync_all()?;
+                }
+                Ok(())
+            };
+            tokio::task::spawn_blocking(sync)
+                .await
+                .map_err(|e| BlobError::Backend(e.to_string()))?
+                .map_err(|e| BlobError::Backend(format!("syncing the blob: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Drops staged bytes.
+    pub async fn discard(&self, staged: &Staged) -> Result<(), BlobError> {
+        match self.store.delete(&staged.key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Streams a blob, or the byte range `[start, end)` of it.
+    pub async fn open(
+        &self,
+        digest: &Digest,
+        range: Option<std::ops::Range<u64>>,
+    ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
+        let options = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..GetOptions::default()
+        };
+        let result = self
+            .store
+            .get_opts(&Self::blob_key(digest), options)
+            .await?;
+        Ok(result
+            .into_stream()
+            .map(|r| r.map_err(BlobError::from))
+            .boxed())
+    }
+
+    /// Re-reads a blob and hashes it: `Ok(Some(size))` when it matches its name.
+    pub async fn verify(&self, digest: &Digest) -> Result<Option<u64>, BlobError> {
+        let mut stream = self.open(digest, None).await?;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            size += chunk.len() as u64;
+            hasher.update(&chunk);
+        }
+        Ok((Digest(hasher.finalize().into()) == *digest).then_some(size))
+    }
+
+    /// Removes a blob; a missing one is fine.
+    pub async fn delete(&self, digest: &Digest) -> Result<(), BlobError> {
+        match self.store.delete(&Self::blob_key(digest)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Streams one multipart part into its own object.
+    pub async fn put_part<S, E>(
+        &self,
+        upload_id: &str,
+        part: u32,
+        body: S,
+    ) -> Result<Staged, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: fmt::Display,
+    {
+        self.write(Self::part_key(upload_id, part), body).await
+    }
+
+    /// Concatenates the parts, in order, into a staged upload (hashing as it goes).
+    pub async fn assemble(&self, upload_id: &str, parts: &[u32]) -> Result<Staged, BlobError> {
+        let mut streams = Vec::with_capacity(parts.len());
+        for part in parts {
+            streams.push(
+                self.store
+                    .get(&Self::part_key(upload_id, *part))
+                    .await?
+                    .into_stream(),
+            );
+        }
+        let joined = futures_util::stream::iter(streams).flatten();
+        self.stage(Box::pin(joined)).await
+    }
+
+    /// Removes every part of an upload.
+    pub async fn drop_parts(&self, upload_id: &str) -> Result<(), BlobError> {
+        let prefix = Key::from(format!("parts/{upload_id}"));
+        let keys: Vec<_> = self.store.list(Some(&prefix)).collect().await;
+        for meta in keys {
+            match self.store.delete(&meta?.location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Start-up sweep: removes uploads a crash left half-written.
+    pub async fn sweep_temp(&self) -> Result<usize, BlobError> {
+        if let Some(root) = &self.local_root {
+            // The local backend's own staging files (`name#N`) are invisible to listing,
+            // so the temp directory is cleared on disk.
+            let dir = root.join("tmp");
+            let count = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+            if count > 0 {
+                std::fs::remove_dir_all(&dir).map_err(|e| BlobError::Backend(e.to_string()))?;
+            }
+            return Ok(count);
+        }
+        let keys: Vec<_> = self.store.list(Some(&Key::from("tmp"))).collect().await;
+        let mut removed = 0;
+        for meta in keys {
+            self.store.delete(&meta?.location).await?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
+    /// Whether nothing but blobs remains (no temp objects): for tests.
+    pub async fn temp_objects(&self) -> Result<usize, BlobError> {
+        if let Some(root) = &self.local_root {
+            return Ok(std::fs::read_dir(root.join("tmp"))
+                .map(|d| d.count())
+                .unwrap_or(0));
+        }
+        let keys: Vec<_> = self.store.list(Some(&Key::from("tmp"))).collect().await;
+        Ok(keys.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(chunks: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, String>> + Unpin {
+        futures_util::stream::iter(
+            chunks
+                .iter()
+                .map(|c| Ok(Bytes::from_static(c)))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[tokio::test]
+    async fn staged_bytes_are_named_by_their_sha256_and_read_back() {
+        let store = BlobStore::memory();
+        let staged = store.stage(body(&[b"hello ", b"world"])).await.unwrap();
+        assert_eq!(
+            staged.digest.to_string(),
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+        );
+        assert_eq!(staged.size, 11);
+        store.promote(&staged, false).await.unwrap();
+        let bytes: Vec<u8> = store
+            .open(&staged.digest, Some(6..11))
+            .await
+            .unwrap()
+            .map(|c| c.unwrap().to_vec())
+            .concat()
+            .await;
+        assert_eq!(bytes, b"world");
+        assert_eq!(store.verify(&staged.digest).await.unwrap(), Some(11));
+        assert_eq!(store.temp_objects().await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_interrupted_body_leaves_no_temp_object() {
+        let store = BlobStore::memory();
+        let broken = futures_util::stream::iter(vec![
+            Ok(Bytes::from_static(b"part")),
+            Err("client went away".to_string()),
+        ]);
+        assert!(matches!(
+            store.stage(broken).await,
+            Err(BlobError::Interrupted(_))
+        ));
+        assert_eq!(store.temp_objects().await.unwrap(), 0);
+    }
+
+    #[test]
+    fn digests_round_trip_through_hex_and_reject_junk() {
+        let hex = "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9";
+        assert_eq!(Digest::parse(hex).unwrap().to_string(), hex);
+        assert!(Digest::parse("zz").is_none());
+        assert!(Digest::parse(&"é".repeat(32)).is_none());
+    }
+}
