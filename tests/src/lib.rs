@@ -94,9 +94,24 @@ impl TestServer {
 
     /// Starts a server on `data_dir` (kept after the server stops), e.g. to restart on it.
     pub fn start_in(data_dir: &Path) -> TestServer {
+        TestServer::start_in_with(data_dir, &[], &[])
+    }
+
+    /// Starts a server on a fresh temp data dir with extra flags and environment.
+    pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> TestServer {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let mut server = TestServer::start_in_with(temp.path(), args, env);
+        server._temp = Some(temp);
+        server
+    }
+
+    /// Starts a server on `data_dir` with extra flags (e.g. `--artifacts-destination`) and environment.
+    pub fn start_in_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> TestServer {
         let mut child = Command::new(cairn_binary())
             .args(["server", "--host", "127.0.0.1", "--port", "0", "--data-dir"])
             .arg(data_dir)
+            .args(args)
+            .envs(env.iter().copied())
             .env("CAIRN_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
