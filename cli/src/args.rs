@@ -15,6 +15,22 @@ pub struct Cli {
 pub enum Command {
     /// Run the tracking server (SQLite + local artifacts under ./cairn-data by default).
     Server(ServerArgs),
+    /// Permanently delete runs deleted earlier and the artifact blobs nothing references.
+    Gc(GcArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Only runs deleted at least this many seconds ago.
+    #[arg(long, default_value_t = 0)]
+    pub older_than: u64,
+    /// The server to clean up.
+    #[arg(
+        long,
+        env = "CAIRN_TRACKING_URI",
+        default_value = "http://127.0.0.1:5000"
+    )]
+    pub tracking_uri: String,
 }
 
 #[derive(Debug, Args)]

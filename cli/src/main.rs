@@ -17,7 +17,23 @@ fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         Command::Server(server) => run_server(server.into_config()?),
+        Command::Gc(gc) => run_gc(gc),
     }
+}
+
+fn run_gc(args: args::GcArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let client = cairn_client::Client::new(&args.tracking_uri);
+    let older_than_ms = i64::try_from(args.older_than.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let collected = runtime.block_on(client.collect_garbage(older_than_ms))?;
+    println!(
+        "removed {} runs and {} artifact blobs",
+        collected.runs.len(),
+        collected.blobs.len()
+    );
+    Ok(())
 }
 
 fn run_server(config: cairn_server::ServerConfig) -> anyhow::Result<()> {

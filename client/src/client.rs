@@ -199,6 +199,31 @@ impl Client {
     }
 }
 
+/// What a garbage collection removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct Collected {
+    /// Runs permanently deleted.
+    #[serde(default)]
+    pub runs: Vec<String>,
+    /// Blob digests removed from the artifact store.
+    #[serde(default)]
+    pub blobs: Vec<String>,
+}
+
+impl Client {
+    /// Permanently deletes runs deleted more than `older_than_ms` ago and removes every
+    /// artifact blob nothing references any more (Cairn only).
+    pub async fn collect_garbage(&self, older_than_ms: i64) -> Result<Collected, Error> {
+        let resp = self
+            .http
+            .post(format!("{}/api/2.0/cairn/gc", self.base))
+            .json(&json!({ "older_than_ms": older_than_ms }))
+            .send()
+            .await?;
+        Self::decode(resp).await
+    }
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

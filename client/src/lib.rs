@@ -12,5 +12,5 @@
 mod client;
 mod error;
 
-pub use client::{Client, SearchRuns};
+pub use client::{Client, Collected, SearchRuns};
 pub use error::Error;

@@ -107,6 +107,11 @@ impl TestServer {
 
     /// Starts a server on `data_dir` with extra flags (e.g. `--artifacts-destination`) and environment.
     pub fn start_in_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> TestServer {
+        // Built before the server exists, so that a failure here leaves no process behind.
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client");
         let mut child = Command::new(cairn_binary())
             .args(["server", "--host", "127.0.0.1", "--port", "0", "--data-dir"])
             .arg(data_dir)
@@ -119,23 +124,25 @@ impl TestServer {
             .expect("spawning cairn server");
         let mut first = String::new();
         let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        out.read_line(&mut first).expect("reading the listen line");
-        // Keep draining what the server prints so that it never writes into a closed pipe.
-        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-        let url = first
+        let read = out.read_line(&mut first);
+        let Some(url) = first
             .trim()
             .strip_prefix("cairn listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from the server: {first:?}"))
-            .to_owned();
+            .map(str::to_owned)
+        else {
+            // A server left running would outlive the test and hold its output open.
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("unexpected first line from the server: {first:?} ({read:?})");
+        };
+        // Keep draining what the server prints so that it never writes into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
         TestServer {
             url,
             child,
             data_dir: data_dir.to_owned(),
             _temp: None,
-            http: reqwest::blocking::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .expect("client"),
+            http,
         }
     }
 
