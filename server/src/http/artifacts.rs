@@ -379,14 +379,30 @@ fn base_url(req: &HttpRequest) -> String {
     format!("{}://{}", info.scheme(), info.host())
 }
 
+/// The file a multipart call names: the directory in the URL plus the base name of the
+/// client's local file in the body's `path`, as MLflow's proxy places it.
+fn multipart_target(
+    req: &HttpRequest,
+    marker: &str,
+    fields: &Req,
+) -> Result<ArtifactPath, HttpError> {
+    let dir = tail_path(req, marker)?;
+    let local = fields.str_req("path")?;
+    let name = local.rsplit(['/', '\\']).next().unwrap_or_default();
+    let name = ArtifactPath::parse(name).map_err(invalid_path)?;
+    if name.is_root() {
+        return Err(ApiError::invalid("Invalid path").into());
+    }
+    Ok(dir.join(&name))
+}
+
 async fn create_multipart_upload(
     req: HttpRequest,
     body: web::Bytes,
     artifacts: ArtifactService,
 ) -> Result<HttpResponse, HttpError> {
-    let path = tail_path(&req, "/mpu/create/")?;
     let fields = Req::read(&req, &body)?;
-    fields.str_req("path")?;
+    let path = multipart_target(&req, "/mpu/create/", &fields)?;
     let parts = fields.i64_opt("num_parts")?.unwrap_or(1);
     if !(1..=10_000).contains(&parts) {
         return Err(ApiError::invalid("num_parts must be between 1 and 10000").into());
@@ -432,9 +448,8 @@ async fn complete_multipart_upload(
     body: web::Bytes,
     artifacts: ArtifactService,
 ) -> Result<HttpResponse, HttpError> {
-    let path = tail_path(&req, "/mpu/complete/")?;
     let fields = Req::read(&req, &body)?;
-    fields.str_req("path")?;
+    let path = multipart_target(&req, "/mpu/complete/", &fields)?;
     let upload_id = fields.str_req("upload_id")?;
     let mut parts = fields
         .objects("parts")?
@@ -455,9 +470,8 @@ async fn abort_multipart_upload(
     body: web::Bytes,
     artifacts: ArtifactService,
 ) -> Result<HttpResponse, HttpError> {
-    tail_path(&req, "/mpu/abort/")?;
     let fields = Req::read(&req, &body)?;
-    fields.str_req("path")?;
+    multipart_target(&req, "/mpu/abort/", &fields)?;
     let upload_id = fields.str_req("upload_id")?;
     artifacts.abort_upload(&upload_id).await?;
     Ok(ok_json(vec![]))
