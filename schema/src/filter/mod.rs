@@ -169,9 +169,10 @@ pub fn parse_mlflow_filter(dialect: Dialect, filter: &str) -> Result<Option<Expr
 /// not right after `IN` opens a group.
 fn check_no_grouping(filter: &str) -> Result<(), FilterError> {
     let toks = lexer::tokenize(filter)?;
-    let grouped = toks.iter().enumerate().any(|(i, t)| {
-        t.tok == lexer::Tok::LParen && !(i > 0 && toks[i - 1].is_keyword("IN"))
-    });
+    let grouped = toks
+        .iter()
+        .enumerate()
+        .any(|(i, t)| t.tok == lexer::Tok::LParen && !(i > 0 && toks[i - 1].is_keyword("IN")));
     if grouped {
         return Err(FilterError(format!(
             "Invalid clause(s) in filter string: '{filter}'. MLflow's filter grammar has no \

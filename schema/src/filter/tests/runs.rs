@@ -348,13 +348,19 @@ fn mlflows_grammar_refuses_every_grouping_parenthesis_but_keeps_in_lists() {
         "(params.model = 'cnn') AND metrics.acc > 1",
         "metrics.acc > 1 AND ((params.model = 'cnn'))",
     ] {
-        assert!(parse_mlflow_filter(Dialect::Runs, filter).is_err(), "{filter}");
+        assert!(
+            parse_mlflow_filter(Dialect::Runs, filter).is_err(),
+            "{filter}"
+        );
         assert!(parse_filter(Dialect::Runs, filter).is_ok(), "{filter}");
     }
     for filter in [
         "run_id IN ('a', 'b') AND params.x = '('",
         "run_id NOT IN ('a')",
     ] {
-        assert!(parse_mlflow_filter(Dialect::Runs, filter).is_ok(), "{filter}");
+        assert!(
+            parse_mlflow_filter(Dialect::Runs, filter).is_ok(),
+            "{filter}"
+        );
     }
 }
