@@ -305,6 +305,24 @@ fn experiment_tag_keys_and_values_have_limits() {
     set("big".into(), "v".repeat(20_001)).expect_error(400, "INVALID_PARAMETER_VALUE");
     set("k".repeat(251), "v".into()).expect_error(400, "INVALID_PARAMETER_VALUE");
     set("bad*key".into(), "v".into()).expect_error(400, "INVALID_PARAMETER_VALUE");
+    // The same limits hold for the tags an experiment is created with, and a refused
+    // create leaves nothing behind.
+    for tags in [
+        json!([{"key": "big", "value": "v".repeat(20_001)}]),
+        json!([{"key": "k".repeat(251), "value": "v"}]),
+        json!([{"value": "v"}]),
+    ] {
+        s.post(
+            "experiments/create",
+            json!({"name": "tagged-create", "tags": tags}),
+        )
+        .expect_error(400, "INVALID_PARAMETER_VALUE");
+    }
+    s.get(
+        "experiments/get-by-name",
+        &[("experiment_name", "tagged-create")],
+    )
+    .expect_error(404, "RESOURCE_DOES_NOT_EXIST");
     let tags = get(&s, &id)["tags"].clone();
     assert_eq!(
         value_of(&tags, "big").and_then(Value::as_str).map(str::len),
@@ -318,6 +336,8 @@ fn deleting_an_experiment_deletes_its_runs_and_restoring_brings_them_back() {
     let s = TestServer::start();
     let id = s.experiment("cascade");
     let kept = s.run(&id);
+    let early = s.run(&id);
+    s.post("runs/delete", json!({"run_id": early})).ok();
     let other = s.experiment("bystander");
     let bystander = s.run(&other);
     let before = get(&s, &id);
@@ -341,7 +361,16 @@ fn deleting_an_experiment_deletes_its_runs_and_restoring_brings_them_back() {
             json!({"experiment_ids": [id], "run_view_type": "DELETED_ONLY"}),
         )
         .ok();
-    assert_eq!(deleted["runs"][0]["info"]["run_id"], json!(kept));
+    let mut ids: Vec<&str> = deleted["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["info"]["run_id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    let mut want = vec![kept.as_str(), early.as_str()];
+    want.sort_unstable();
+    assert_eq!(ids, want);
     // Its runs refuse writes, and no run can be created in it (experiments-043).
     s.post(
         "runs/log-metric",
@@ -350,7 +379,8 @@ fn deleting_an_experiment_deletes_its_runs_and_restoring_brings_them_back() {
     .expect_error(400, "INVALID_PARAMETER_VALUE");
     s.post("runs/create", json!({"experiment_id": id}))
         .expect_error(400, "INVALID_PARAMETER_VALUE");
-    // experiments-044..047
+    // experiments-044..047: restoring brings back all its runs, even one deleted on its
+    // own before (§3.1 "all its runs", as MLflow's store does).
     assert_eq!(
         s.post("experiments/restore", json!({"experiment_id": id}))
             .ok(),
@@ -358,6 +388,7 @@ fn deleting_an_experiment_deletes_its_runs_and_restoring_brings_them_back() {
     );
     assert_eq!(get(&s, &id)["lifecycle_stage"], "active");
     assert_eq!(s.get_run(&kept)["info"]["lifecycle_stage"], "active");
+    assert_eq!(s.get_run(&early)["info"]["lifecycle_stage"], "active");
     s.post(
         "runs/log-metric",
         json!({"run_id": kept, "key": "m", "value": 1, "timestamp": 1}),

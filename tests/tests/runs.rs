@@ -538,6 +538,22 @@ fn tags_are_upserted_truncated_to_8000_and_deleted() {
 }
 
 #[test]
+fn run_data_is_an_empty_object_once_a_run_holds_nothing() {
+    let s = TestServer::start();
+    let id = s.run(&s.experiment("bare"));
+    s.post(
+        "runs/delete-tag",
+        json!({"run_id": id, "key": "mlflow.runName"}),
+    )
+    .ok();
+    // §1.6: data itself stays, its empty lists go.
+    let run = s.get_run(&id);
+    assert_eq!(run["data"], json!({}));
+    assert_eq!(run["inputs"], json!({}));
+    assert_eq!(run["outputs"], json!({}));
+}
+
+#[test]
 fn log_inputs_records_datasets_with_their_tags_once_each() {
     let s = TestServer::start();
     let exp = s.experiment("inputs");
