@@ -237,7 +237,20 @@ impl Artifacts {
             path.as_str().to_owned(),
             staged.size as i64,
         );
-        blocking(move || index.record_artifact(&key, &digest, size)).await?;
+        if let Err(e) = blocking(move || index.record_artifact(&key, &digest, size)).await {
+            drop(_shared);
+            if !known {
+                // Nothing indexes the blob just promoted: drop it, unless an upload of
+                // the same bytes indexed it meanwhile (the exclusive gate waits for any
+                // upload between its `blob_known` and its `record_artifact`).
+                let _exclusive = self.gate.write().await;
+                let (index, hex) = (self.index.clone(), staged.digest.to_string());
+                if !blocking(move || index.blob_known(&hex)).await? {
+                    self.blobs.delete(&staged.digest).await?;
+                }
+            }
+            return Err(e);
+        }
         Ok(staged.digest)
     }
 
@@ -274,8 +287,13 @@ impl Artifacts {
         Ok(Download { entry, body })
     }
 
-    /// One earlier (or the current) version of a file, chosen by digest.
-    pub async fn get_version(&self, path: &ArtifactPath, digest: &str) -> StoreResult<Download> {
+    /// One earlier (or the current) version of a file, chosen by digest, or a byte range of it.
+    pub async fn get_version(
+        &self,
+        path: &ArtifactPath,
+        digest: &str,
+        range: Option<std::ops::Range<u64>>,
+    ) -> StoreResult<Download> {
         let entry = self
             .versions(path)
             .await?
@@ -284,7 +302,7 @@ impl Artifacts {
             .ok_or_else(|| {
                 ApiError::not_found(format!("No version of '{path}' has digest {digest}"))
             })?;
-        self.open(entry, None).await
+        self.open(entry, range).await
     }
 
     /// Children of a directory; a file or a missing path lists as empty.
@@ -352,6 +370,21 @@ impl Artifacts {
         let index = self.index.clone();
         freed.extend(blocking(move || index.collect_unreferenced_blobs(before_ms)).await?);
         self.drop_blobs(&freed).await?;
+        // Blobs a crash left stored but never indexed. With the gate held exclusively no
+        // upload is between storing its blob and indexing it, so none is taken here.
+        let index = self.index.clone();
+        let indexed: std::collections::HashSet<String> = blocking(move || index.all_blobs())
+            .await?
+            .into_iter()
+            .map(|(digest, _)| digest)
+            .collect();
+        for digest in self.blobs.list().await? {
+            let hex = digest.to_string();
+            if !indexed.contains(&hex) {
+                self.blobs.delete(&digest).await?;
+                freed.push(hex);
+            }
+        }
         Ok(Collected { runs, blobs: freed })
     }
 

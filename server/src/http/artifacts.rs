@@ -10,7 +10,8 @@ use crate::store::ArtifactKind;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
-use cairn_schema::{validate, ApiError};
+use cairn_schema::error::ErrorBody;
+use cairn_schema::{validate, ApiError, ErrorCode};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
@@ -75,6 +76,30 @@ fn decode_once(raw: &str) -> Result<String, HttpError> {
         i += 1;
     }
     String::from_utf8(out).map_err(|_| ApiError::invalid("Invalid path").into())
+}
+
+/// The `path` query parameter, decoded once like a URL path (`+` is a space): bytes that
+/// are not UTF-8 are refused, not replaced, so two different paths never read as one.
+fn query_path(req: &HttpRequest) -> Result<Option<String>, HttpError> {
+    let mut found = None;
+    for pair in req.query_string().split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key != "path" {
+            continue;
+        }
+        if found.is_some() {
+            return Err(ApiError::invalid("Invalid path: 'path' is given more than once").into());
+        }
+        found = Some(decode_once(&value.replace('+', " "))?);
+    }
+    Ok(found)
+}
+
+fn required_query_path(req: &HttpRequest) -> Result<String, HttpError> {
+    match query_path(req)? {
+        Some(p) if !p.is_empty() => Ok(p),
+        _ => Err(ApiError::missing("path").into()),
+    }
 }
 
 fn invalid_path(e: crate::artifacts::path::InvalidPath) -> HttpError {
@@ -251,15 +276,20 @@ async fn serve(
     let range = match byte_range(req, size) {
         Ok(r) => r,
         Err(()) => {
+            // A JSON envelope, so that the error middleware keeps the Content-Range.
             return Ok(HttpResponse::RangeNotSatisfiable()
                 .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
-                .finish())
+                .json(ErrorBody {
+                    error_code: ErrorCode::InvalidParameterValue.as_str().into(),
+                    message: format!("Range not satisfiable: the file has {size} bytes"),
+                }));
         }
     };
-    let download = match digest {
-        Some(d) => artifacts.get_version(path, d).await?,
-        None => artifacts.get(path, range.clone()).await?,
-    };
+    // The version looked up above, by digest: its size is what the range was cut to,
+    // even if the path is overwritten meanwhile.
+    let download = artifacts
+        .get_version(path, &entry.digest, range.clone())
+        .await?;
     let name = file_name(path);
     let mut resp = match &range {
         Some(r) => {
@@ -344,9 +374,8 @@ async fn list_artifacts(
     req: HttpRequest,
     artifacts: ArtifactService,
 ) -> Result<HttpResponse, HttpError> {
-    let query = Req::read(&req, &[])?;
-    let dir = ArtifactPath::parse_dir(&query.str_opt("path")?.unwrap_or_default())
-        .map_err(invalid_path)?;
+    let dir =
+        ArtifactPath::parse_dir(&query_path(&req)?.unwrap_or_default()).map_err(invalid_path)?;
     let children = artifacts.list(&dir).await?;
     Ok(ok_json(vec![("files", file_infos(children, ""))]))
 }
@@ -359,8 +388,8 @@ async fn list_run_artifacts(
     let query = Req::read(&req, &[])?;
     let run_id = query.str_req_any(&["run_id", "run_uuid"])?;
     validate::run_id(&run_id)?;
-    let sub = ArtifactPath::parse_dir(&query.str_opt("path")?.unwrap_or_default())
-        .map_err(invalid_path)?;
+    let sub =
+        ArtifactPath::parse_dir(&query_path(&req)?.unwrap_or_default()).map_err(invalid_path)?;
     let run = call(&store, move |s| s.get_run(&run_id)).await?;
     let root_uri = run.info.artifact_uri.clone();
     let Some(root) = crate::store::served_artifact_root(&root_uri) else {
@@ -505,8 +534,7 @@ async fn list_artifact_versions(
     req: HttpRequest,
     artifacts: ArtifactService,
 ) -> Result<HttpResponse, HttpError> {
-    let path =
-        ArtifactPath::parse(&Req::read(&req, &[])?.str_req("path")?).map_err(invalid_path)?;
+    let path = ArtifactPath::parse(&required_query_path(&req)?).map_err(invalid_path)?;
     let versions: Vec<Value> = artifacts
         .versions(&path)
         .await?
@@ -524,7 +552,7 @@ async fn download_artifact_version(
     artifacts: ArtifactService,
 ) -> Result<HttpResponse, HttpError> {
     let query = Req::read(&req, &[])?;
-    let path = ArtifactPath::parse(&query.str_req("path")?).map_err(invalid_path)?;
+    let path = ArtifactPath::parse(&required_query_path(&req)?).map_err(invalid_path)?;
     let digest = query.str_req("digest")?;
     serve(&req, &artifacts, &path, Some(&digest)).await
 }
