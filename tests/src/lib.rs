@@ -309,3 +309,128 @@ impl Drop for TestServer {
         self.kill();
     }
 }
+
+/// A response read off a raw socket by [`TestServer::raw_http`].
+#[derive(Debug)]
+pub struct RawReply {
+    /// HTTP status.
+    pub status: u16,
+    /// Header names (lower-cased) and values, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body, de-chunked.
+    pub body: Vec<u8>,
+}
+
+impl RawReply {
+    /// The first value of a header (name in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON (`Value::Null` when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// The body as (lossy) text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = find(raw, b"\r\n") {
+        let size = std::str::from_utf8(&raw[..eol])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok())
+            .expect("a chunk size line");
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&raw[eol + 2..eol + 2 + size]);
+        raw = &raw[eol + 2 + size + 2..];
+    }
+    out
+}
+
+/// Parses a whole HTTP/1.1 response (the server closed the connection after it).
+pub fn parse_response(raw: &[u8]) -> RawReply {
+    let end = find(raw, b"\r\n\r\n").unwrap_or_else(|| {
+        panic!(
+            "no complete response head in {:?}",
+            String::from_utf8_lossy(raw)
+        )
+    });
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("a status line in {head:?}"));
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let rest = &raw[end + 4..];
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_vec()
+    };
+    RawReply {
+        status,
+        headers,
+        body,
+    }
+}
+
+impl TestServer {
+    /// `host:port` of the server, for raw sockets and `Host` headers.
+    pub fn addr(&self) -> &str {
+        self.url.strip_prefix("http://").unwrap_or(&self.url)
+    }
+
+    /// Sends `request` byte for byte, as `curl --path-as-is` would (no normalising of
+    /// `..` or percent escapes), and reads the answer until the server closes. The
+    /// request should say `Connection: close`.
+    pub fn raw_http(&self, request: &[u8]) -> RawReply {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(self.addr()).expect("connecting");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .expect("read timeout");
+        stream.write_all(request).expect("sending the request");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).expect("reading the response");
+        parse_response(&raw)
+    }
+
+    /// `METHOD target HTTP/1.1` with `body`, the target exactly as written.
+    pub fn raw_request(&self, method: &str, target: &str, body: &[u8]) -> RawReply {
+        let mut request = format!(
+            "{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr(),
+            body.len()
+        )
+        .into_bytes();
+        if method == "POST" {
+            request.extend_from_slice(b"Content-Type: application/json\r\n");
+        }
+        request.extend_from_slice(b"\r\n");
+        request.extend_from_slice(body);
+        self.raw_http(&request)
+    }
+}
