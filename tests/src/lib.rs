@@ -3,6 +3,8 @@
 //! The server is started with `--port 0` and tells us the port it bound on its first
 //! line of output, so there are no fixed ports and no sleeps.
 
+pub mod moto;
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
