@@ -6,6 +6,7 @@
 pub mod error;
 pub mod filter;
 pub mod limits;
+pub mod registry;
 pub mod types;
 pub mod validate;
 

@@ -8,6 +8,8 @@ mod error;
 mod experiments;
 mod metrics;
 mod misc;
+mod model_versions;
+mod registry;
 mod request;
 mod runs;
 
@@ -71,6 +73,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         let scope = experiments::routes(scope);
         let scope = runs::routes(scope);
         let scope = metrics::routes(scope);
+        let scope = registry::routes(scope);
+        let scope = model_versions::routes(scope);
         cfg.service(misc::logged_model_routes(scope));
     }
     // Cairn's additions live beside MLflow's API, never in its place.

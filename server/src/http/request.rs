@@ -177,6 +177,17 @@ impl Req {
         cairn_schema::parse_wire_f64(v).ok_or_else(|| self.type_error(field, v))
     }
 
+    /// An optional boolean: JSON `true`/`false` or the strings `true`/`false` (any case).
+    pub fn bool_opt(&self, field: &str) -> Result<Option<bool>, HttpError> {
+        match self.get(field)? {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(v) => Err(self.type_error(field, v)),
+        }
+    }
+
     /// A list of strings; a single string (one query occurrence) is a one-element list.
     pub fn str_list(&self, field: &str) -> Result<Vec<String>, HttpError> {
         match self.get(field)? {

@@ -5,6 +5,7 @@
 //! The SQL is plain enough to serve SQLite today and PostgreSQL later.
 
 mod experiments;
+pub mod registry;
 mod runs;
 
 pub use experiments::{experiment_filter, experiment_order};

@@ -6,6 +6,7 @@
 pub mod sqlite;
 
 use cairn_schema::filter::{Expr, OrderKey};
+use cairn_schema::registry::{ModelVersion, RegisteredModel};
 use cairn_schema::LoggedModel;
 use cairn_schema::{
     ApiError, DatasetInput, Experiment, Metric, ModelOutput, Param, Run, RunInfo, RunStatus, Tag,
@@ -274,4 +275,100 @@ pub trait ArtifactIndex: Send + Sync + 'static {
     fn upload_path(&self, upload_id: &str) -> StoreResult<Option<String>>;
     /// Forgets a multipart upload.
     fn finish_upload(&self, upload_id: &str) -> StoreResult<()>;
+}
+
+/// A new model version.
+#[derive(Debug, Clone, Default)]
+pub struct NewModelVersion {
+    /// Registered model (must exist).
+    pub name: String,
+    /// Checked source URI.
+    pub source: String,
+    /// Producing run, `""` when none.
+    pub run_id: String,
+    /// Link to the run, `""` when none.
+    pub run_link: String,
+    /// Description, `""` when none.
+    pub description: String,
+    /// Version tags.
+    pub tags: Vec<Tag>,
+}
+
+/// A registered-models/search or model-versions/search request, parsed.
+#[derive(Debug, Clone)]
+pub struct RegistryQuery {
+    /// Filter; `None` matches everything.
+    pub filter: Option<Expr>,
+    /// Sort keys, in order.
+    pub order_by: Vec<OrderKey>,
+    /// Page size.
+    pub max_results: i64,
+    /// Rows to skip.
+    pub offset: i64,
+}
+
+/// Everything the model registry needs from a store. Versions are numbers here and
+/// strings on the wire.
+pub trait RegistryStore: Send + Sync + 'static {
+    /// Creates a registered model.
+    fn create_registered_model(
+        &self,
+        name: &str,
+        tags: &[Tag],
+        description: Option<&str>,
+    ) -> StoreResult<RegisteredModel>;
+    /// A registered model with its latest versions, tags and aliases.
+    fn get_registered_model(&self, name: &str) -> StoreResult<RegisteredModel>;
+    /// Renames a registered model; its versions, tags and aliases follow.
+    fn rename_registered_model(&self, name: &str, new_name: &str) -> StoreResult<RegisteredModel>;
+    /// Sets the description.
+    fn update_registered_model(
+        &self,
+        name: &str,
+        description: &str,
+    ) -> StoreResult<RegisteredModel>;
+    /// Deletes a registered model with everything it holds.
+    fn delete_registered_model(&self, name: &str) -> StoreResult<()>;
+    /// Upserts a registered-model tag.
+    fn set_registered_model_tag(&self, name: &str, tag: &Tag) -> StoreResult<()>;
+    /// Removes a registered-model tag (a missing one is fine).
+    fn delete_registered_model_tag(&self, name: &str, key: &str) -> StoreResult<()>;
+    /// A page of registered models.
+    fn search_registered_models(&self, query: &RegistryQuery)
+        -> StoreResult<Page<RegisteredModel>>;
+    /// The newest version per stage (only `stages` when given).
+    fn latest_versions(&self, name: &str, stages: &[String]) -> StoreResult<Vec<ModelVersion>>;
+    /// Points an alias at a version (moving it if it existed).
+    fn set_alias(&self, name: &str, alias: &str, version: i64) -> StoreResult<()>;
+    /// Removes an alias (a missing one is fine).
+    fn delete_alias(&self, name: &str, alias: &str) -> StoreResult<()>;
+    /// The version an alias points at; `latest` is the highest live version.
+    fn version_by_alias(&self, name: &str, alias: &str) -> StoreResult<ModelVersion>;
+    /// Creates the next version (numbers are never reused).
+    fn create_model_version(&self, version: NewModelVersion) -> StoreResult<ModelVersion>;
+    /// A live version.
+    fn get_model_version(&self, name: &str, version: i64) -> StoreResult<ModelVersion>;
+    /// Sets a version's description.
+    fn update_model_version(
+        &self,
+        name: &str,
+        version: i64,
+        description: &str,
+    ) -> StoreResult<ModelVersion>;
+    /// Deletes a version and its aliases; its number stays used.
+    fn delete_model_version(&self, name: &str, version: i64) -> StoreResult<()>;
+    /// Moves a version to a stage, archiving the others in that stage on request.
+    fn transition_stage(
+        &self,
+        name: &str,
+        version: i64,
+        stage: &str,
+        archive_existing: bool,
+    ) -> StoreResult<ModelVersion>;
+    /// A page of live versions.
+    fn search_model_versions(&self, query: &RegistryQuery) -> StoreResult<Page<ModelVersion>>;
+    /// Upserts a version tag.
+    fn set_model_version_tag(&self, name: &str, version: i64, tag: &Tag) -> StoreResult<()>;
+    /// Removes a version tag (a missing one is fine).
+    fn delete_model_version_tag(&self, name: &str, version: i64, key: &str) -> StoreResult<()>;
 }

@@ -158,6 +158,50 @@ const MIGRATIONS: &[&str] = &[
         created   INTEGER NOT NULL
     );
     "#,
+    // 3: model registry.
+    r#"
+    CREATE TABLE registered_models (
+        name                   TEXT PRIMARY KEY,
+        creation_timestamp     INTEGER NOT NULL,
+        last_updated_timestamp INTEGER NOT NULL,
+        description            TEXT
+    );
+    CREATE TABLE registered_model_tags (
+        name  TEXT NOT NULL REFERENCES registered_models(name) ON DELETE CASCADE ON UPDATE CASCADE,
+        key   TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (name, key)
+    ) WITHOUT ROWID;
+    -- Deleted versions keep their row (deleted = 1) so that numbers are never reused.
+    CREATE TABLE model_versions (
+        name                   TEXT NOT NULL REFERENCES registered_models(name) ON DELETE CASCADE ON UPDATE CASCADE,
+        version                INTEGER NOT NULL,
+        creation_timestamp     INTEGER NOT NULL,
+        last_updated_timestamp INTEGER NOT NULL,
+        description            TEXT NOT NULL DEFAULT '',
+        source                 TEXT NOT NULL,
+        run_id                 TEXT NOT NULL DEFAULT '',
+        run_link               TEXT NOT NULL DEFAULT '',
+        current_stage          TEXT NOT NULL DEFAULT 'None',
+        deleted                INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (name, version)
+    ) WITHOUT ROWID;
+    CREATE INDEX model_versions_by_run ON model_versions (run_id);
+    CREATE TABLE model_version_tags (
+        name    TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        key     TEXT NOT NULL,
+        value   TEXT NOT NULL,
+        PRIMARY KEY (name, version, key),
+        FOREIGN KEY (name, version) REFERENCES model_versions(name, version) ON DELETE CASCADE ON UPDATE CASCADE
+    ) WITHOUT ROWID;
+    CREATE TABLE registered_model_aliases (
+        name    TEXT NOT NULL REFERENCES registered_models(name) ON DELETE CASCADE ON UPDATE CASCADE,
+        alias   TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (name, alias)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the database up to the newest schema and seeds the `Default` experiment.

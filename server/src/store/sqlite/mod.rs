@@ -7,16 +7,18 @@ mod experiments;
 mod metrics;
 mod migrations;
 mod names;
+mod registry;
 mod run_reads;
 mod runs;
 mod writer;
 
 use super::{
     ArtifactChild, ArtifactEntry, ArtifactIndex, ArtifactKind, Batch, BulkIntervalQuery,
-    ExperimentQuery, LoggedModelQuery, NewRun, Page, RunQuery, RunUpdate, StoreError, StoreResult,
-    TrackingStore,
+    ExperimentQuery, LoggedModelQuery, NewModelVersion, NewRun, Page, RegistryQuery, RegistryStore,
+    RunQuery, RunUpdate, StoreError, StoreResult, TrackingStore,
 };
 use crate::search::SqlValue;
+use cairn_schema::registry::{ModelVersion, RegisteredModel};
 use cairn_schema::{
     ApiError, DatasetInput, Experiment, LoggedModel, Metric, ModelOutput, Run, RunInfo, Tag,
 };
@@ -306,5 +308,129 @@ impl ArtifactIndex for SqliteStore {
     fn finish_upload(&self, upload_id: &str) -> StoreResult<()> {
         let id = upload_id.to_owned();
         self.writer.write(move |c| artifacts::finish_upload(c, &id))
+    }
+}
+
+impl RegistryStore for SqliteStore {
+    fn create_registered_model(
+        &self,
+        name: &str,
+        tags: &[Tag],
+        description: Option<&str>,
+    ) -> StoreResult<RegisteredModel> {
+        let (n, tags, d) = (
+            name.to_owned(),
+            tags.to_vec(),
+            description.map(str::to_owned),
+        );
+        self.writer
+            .write(move |c| registry::create_model(c, &n, &tags, d.as_deref()))?;
+        self.get_registered_model(name)
+    }
+    fn get_registered_model(&self, name: &str) -> StoreResult<RegisteredModel> {
+        self.read(|c| registry::get_model(c, name))
+    }
+    fn rename_registered_model(&self, name: &str, new_name: &str) -> StoreResult<RegisteredModel> {
+        let (n, nn) = (name.to_owned(), new_name.to_owned());
+        self.writer
+            .write(move |c| registry::rename_model(c, &n, &nn))?;
+        self.get_registered_model(new_name)
+    }
+    fn update_registered_model(
+        &self,
+        name: &str,
+        description: &str,
+    ) -> StoreResult<RegisteredModel> {
+        let (n, d) = (name.to_owned(), description.to_owned());
+        self.writer
+            .write(move |c| registry::update_model(c, &n, &d))?;
+        self.get_registered_model(name)
+    }
+    fn delete_registered_model(&self, name: &str) -> StoreResult<()> {
+        let n = name.to_owned();
+        self.writer.write(move |c| registry::delete_model(c, &n))
+    }
+    fn set_registered_model_tag(&self, name: &str, tag: &Tag) -> StoreResult<()> {
+        let (n, t) = (name.to_owned(), tag.clone());
+        self.writer
+            .write(move |c| registry::set_model_tag(c, &n, &t))
+    }
+    fn delete_registered_model_tag(&self, name: &str, key: &str) -> StoreResult<()> {
+        let (n, k) = (name.to_owned(), key.to_owned());
+        self.writer
+            .write(move |c| registry::delete_model_tag(c, &n, &k))
+    }
+    fn search_registered_models(
+        &self,
+        query: &RegistryQuery,
+    ) -> StoreResult<Page<RegisteredModel>> {
+        self.read(|c| registry::search_models(c, query))
+    }
+    fn latest_versions(&self, name: &str, stages: &[String]) -> StoreResult<Vec<ModelVersion>> {
+        self.read(|c| registry::latest_versions(c, name, stages))
+    }
+    fn set_alias(&self, name: &str, alias: &str, version: i64) -> StoreResult<()> {
+        let (n, a) = (name.to_owned(), alias.to_owned());
+        self.writer
+            .write(move |c| registry::set_alias(c, &n, &a, version))
+    }
+    fn delete_alias(&self, name: &str, alias: &str) -> StoreResult<()> {
+        let (n, a) = (name.to_owned(), alias.to_owned());
+        self.writer
+            .write(move |c| registry::delete_alias(c, &n, &a))
+    }
+    fn version_by_alias(&self, name: &str, alias: &str) -> StoreResult<ModelVersion> {
+        self.read(|c| registry::version_by_alias(c, name, alias))
+    }
+    fn create_model_version(&self, version: NewModelVersion) -> StoreResult<ModelVersion> {
+        let name = version.name.clone();
+        let number = self
+            .writer
+            .write(move |c| registry::create_version(c, &version))?;
+        self.get_model_version(&name, number)
+    }
+    fn get_model_version(&self, name: &str, version: i64) -> StoreResult<ModelVersion> {
+        self.read(|c| registry::get_version(c, name, version))
+    }
+    fn update_model_version(
+        &self,
+        name: &str,
+        version: i64,
+        description: &str,
+    ) -> StoreResult<ModelVersion> {
+        let (n, d) = (name.to_owned(), description.to_owned());
+        self.writer
+            .write(move |c| registry::update_version(c, &n, version, &d))?;
+        self.get_model_version(name, version)
+    }
+    fn delete_model_version(&self, name: &str, version: i64) -> StoreResult<()> {
+        let n = name.to_owned();
+        self.writer
+            .write(move |c| registry::delete_version(c, &n, version))
+    }
+    fn transition_stage(
+        &self,
+        name: &str,
+        version: i64,
+        stage: &str,
+        archive_existing: bool,
+    ) -> StoreResult<ModelVersion> {
+        let (n, st) = (name.to_owned(), stage.to_owned());
+        self.writer
+            .write(move |c| registry::transition(c, &n, version, &st, archive_existing))?;
+        self.get_model_version(name, version)
+    }
+    fn search_model_versions(&self, query: &RegistryQuery) -> StoreResult<Page<ModelVersion>> {
+        self.read(|c| registry::search_versions(c, query))
+    }
+    fn set_model_version_tag(&self, name: &str, version: i64, tag: &Tag) -> StoreResult<()> {
+        let (n, t) = (name.to_owned(), tag.clone());
+        self.writer
+            .write(move |c| registry::set_version_tag(c, &n, version, &t))
+    }
+    fn delete_model_version_tag(&self, name: &str, version: i64, key: &str) -> StoreResult<()> {
+        let (n, k) = (name.to_owned(), key.to_owned());
+        self.writer
+            .write(move |c| registry::delete_version_tag(c, &n, version, &k))
     }
 }
