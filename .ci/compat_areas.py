@@ -13,7 +13,7 @@ an area from DEFERRED when its issue lands.
 import re
 import sys
 
-DEFERRED = {"model registry", "prompt registry"}
+DEFERRED: set = set()
 
 area = None
 previous = ""

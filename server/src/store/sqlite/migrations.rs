@@ -202,6 +202,31 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (name, alias)
     ) WITHOUT ROWID;
     "#,
+    // 4: Cairn's promotion gates and promotion history.
+    r#"
+    -- A gate guards a target: 'stage:<Stage>' or 'alias:<alias>'; its filter is in the run grammar.
+    CREATE TABLE promotion_gates (
+        name    TEXT NOT NULL REFERENCES registered_models(name) ON DELETE CASCADE ON UPDATE CASCADE,
+        target  TEXT NOT NULL,
+        filter  TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        PRIMARY KEY (name, target)
+    ) WITHOUT ROWID;
+    CREATE TABLE promotion_history (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL REFERENCES registered_models(name) ON DELETE CASCADE ON UPDATE CASCADE,
+        kind       TEXT NOT NULL,
+        alias      TEXT,
+        version    INTEGER,
+        from_value TEXT,
+        to_value   TEXT,
+        at         INTEGER NOT NULL,
+        actor      TEXT NOT NULL,
+        run_id     TEXT NOT NULL DEFAULT '',
+        metrics    TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX promotion_history_by_model ON promotion_history (name, id);
+    "#,
 ];
 
 /// Brings the database up to the newest schema and seeds the `Default` experiment.
