@@ -12,7 +12,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
 use store::sqlite::SqliteStore;
-use store::{ArtifactIndex, RegistryStore, TrackingStore};
+use store::{ArtifactIndex, PromotionStore, RegistryStore, TrackingStore};
 
 /// Largest request body accepted by the JSON endpoints (dataset profiles can be large).
 const MAX_JSON_BODY: usize = 32 * 1024 * 1024;
@@ -114,6 +114,8 @@ impl Application {
         let port = listener.local_addr()?.port();
         let data: web::Data<dyn TrackingStore> =
             web::Data::from(store.clone() as Arc<dyn TrackingStore>);
+        let promotions: web::Data<dyn PromotionStore> =
+            web::Data::from(store.clone() as Arc<dyn PromotionStore>);
         let registry: web::Data<dyn RegistryStore> =
             web::Data::from(store.clone() as Arc<dyn RegistryStore>);
         let server = HttpServer::new(move || {
@@ -121,6 +123,7 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(artifacts.clone())
                 .app_data(registry.clone())
+                .app_data(promotions.clone())
                 .app_data(web::PayloadConfig::new(MAX_JSON_BODY))
                 .wrap(http::json_errors())
                 .configure(http::routes)

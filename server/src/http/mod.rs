@@ -6,6 +6,7 @@
 mod artifacts;
 mod error;
 mod experiments;
+mod gates;
 mod metrics;
 mod misc;
 mod model_versions;
@@ -68,6 +69,7 @@ pub(crate) fn ok_json(fields: Vec<(&str, Value)>) -> HttpResponse {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     misc::routes(cfg);
     artifacts::routes(cfg);
+    gates::routes(cfg);
     for prefix in ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"] {
         let scope = web::scope(prefix);
         let scope = experiments::routes(scope);

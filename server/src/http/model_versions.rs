@@ -2,6 +2,7 @@
 //! delete, transition-stage, search, tags, download URI.
 
 use super::artifacts::ArtifactService;
+use super::gates::{self, Promotions};
 use super::registry::{reg, registry_query, registry_tag, stage, tags, version, Registry};
 use super::request::{encode_page_token, Req};
 use super::{call, ok_json, HttpError, Store};
@@ -202,14 +203,39 @@ async fn transition_model_version_stage(
     http: HttpRequest,
     body: web::Bytes,
     registry: Registry,
+    store: Store,
+    promotions: Promotions,
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let (name, v) = (req.str_req("name")?, version(&req)?);
     let target = stage(&req.str_req("stage")?)?;
     let archive = req.bool_opt("archive_existing_versions")?.unwrap_or(false);
+    let (run_id, from) = gates::version_facts(&registry, &name, v).await?;
+    let run = gates::enforce(
+        &promotions,
+        &store,
+        &name,
+        v,
+        &run_id,
+        &format!("stage:{target}"),
+    )
+    .await?;
+    let n = name.clone();
     let version = reg(&registry, move |r| {
-        r.transition_stage(&name, v, target, archive)
+        r.transition_stage(&n, v, target, archive)
     })
+    .await?;
+    gates::record(
+        &promotions,
+        &http,
+        &name,
+        "stage",
+        None,
+        Some(v),
+        Some(from),
+        Some(target.to_owned()),
+        run.as_ref(),
+    )
     .await?;
     Ok(ok_json(vec![("model_version", json!(version))]))
 }

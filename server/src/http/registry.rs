@@ -1,8 +1,9 @@
 //! Registered-model endpoints: create, get, update, rename, delete, tags, search,
 //! latest versions, aliases.
 
+use super::gates::{self, Promotions};
 use super::request::{encode_page_token, Req};
-use super::{ok_json, HttpError};
+use super::{ok_json, HttpError, Store};
 use crate::store::{RegistryQuery, RegistryStore, StoreResult};
 use actix_web::{web, HttpRequest, HttpResponse, Scope};
 use cairn_schema::filter::{parse_mlflow_filter, parse_order_by, Dialect};
@@ -315,23 +316,69 @@ async fn set_alias(
     http: HttpRequest,
     body: web::Bytes,
     registry: Registry,
+    store: Store,
+    promotions: Promotions,
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let name = req.str_req("name")?;
     let alias = alias_name(&req)?;
     let version = version(&req)?;
-    reg(&registry, move |r| r.set_alias(&name, &alias, version)).await?;
+    let (run_id, _) = gates::version_facts(&registry, &name, version).await?;
+    let target = format!("alias:{alias}");
+    let run = gates::enforce(&promotions, &store, &name, version, &run_id, &target).await?;
+    let previous = current_alias_target(&registry, &name, &alias).await;
+    let (n, a) = (name.clone(), alias.clone());
+    reg(&registry, move |r| r.set_alias(&n, &a, version)).await?;
+    let to = Some(version.to_string());
+    gates::record(
+        &promotions,
+        &http,
+        &name,
+        "alias",
+        Some(&alias),
+        Some(version),
+        previous,
+        to,
+        run.as_ref(),
+    )
+    .await?;
     Ok(ok_json(vec![]))
+}
+
+/// The version an alias points at now, if it exists.
+async fn current_alias_target(registry: &Registry, name: &str, alias: &str) -> Option<String> {
+    let (n, a) = (name.to_owned(), alias.to_owned());
+    reg(registry, move |r| r.version_by_alias(&n, &a))
+        .await
+        .ok()
+        .map(|v| v.version)
 }
 
 async fn delete_alias(
     http: HttpRequest,
     body: web::Bytes,
     registry: Registry,
+    promotions: Promotions,
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let (name, alias) = (req.str_req("name")?, req.str_req("alias")?);
-    reg(&registry, move |r| r.delete_alias(&name, &alias)).await?;
+    let previous = current_alias_target(&registry, &name, &alias).await;
+    let (n, a) = (name.clone(), alias.clone());
+    reg(&registry, move |r| r.delete_alias(&n, &a)).await?;
+    if previous.is_some() {
+        gates::record(
+            &promotions,
+            &http,
+            &name,
+            "alias",
+            Some(&alias),
+            None,
+            previous,
+            None,
+            None,
+        )
+        .await?;
+    }
     Ok(ok_json(vec![]))
 }
 

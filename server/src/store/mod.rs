@@ -372,3 +372,55 @@ pub trait RegistryStore: Send + Sync + 'static {
     /// Removes a version tag (a missing one is fine).
     fn delete_model_version_tag(&self, name: &str, version: i64, key: &str) -> StoreResult<()>;
 }
+
+/// A promotion gate: a run filter a version's source run must pass to reach a target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gate {
+    /// Registered model.
+    pub name: String,
+    /// `stage:<Stage>` or `alias:<alias>`.
+    pub target: String,
+    /// Filter in the run search grammar (Cairn's extended one).
+    pub filter: String,
+    /// Milliseconds since the epoch.
+    pub created: i64,
+}
+
+/// One recorded stage transition or alias move.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromotionEvent {
+    /// Registered model.
+    pub name: String,
+    /// `stage` or `alias`.
+    pub kind: String,
+    /// The alias moved, for alias events.
+    pub alias: Option<String>,
+    /// The version promoted (or the alias's new target); `None` when an alias was removed.
+    pub version: Option<i64>,
+    /// Previous stage or alias target.
+    pub from: Option<String>,
+    /// New stage or alias target.
+    pub to: Option<String>,
+    /// Milliseconds since the epoch.
+    pub at: i64,
+    /// Who asked.
+    pub actor: String,
+    /// The version's source run, `""` when none.
+    pub run_id: String,
+    /// The source run's latest metrics at that moment, as a JSON object.
+    pub metrics: String,
+}
+
+/// Cairn's promotion gates and promotion history, beside the MLflow registry.
+pub trait PromotionStore: Send + Sync + 'static {
+    /// Sets (replaces) the gate of a target.
+    fn set_gate(&self, gate: &Gate) -> StoreResult<()>;
+    /// The gates of a model.
+    fn gates(&self, name: &str) -> StoreResult<Vec<Gate>>;
+    /// Removes a gate; a missing one is not-found.
+    fn delete_gate(&self, name: &str, target: &str) -> StoreResult<()>;
+    /// Records a transition or alias move.
+    fn record_promotion(&self, event: &PromotionEvent) -> StoreResult<()>;
+    /// The history of a model, oldest first.
+    fn promotion_history(&self, name: &str) -> StoreResult<Vec<PromotionEvent>>;
+}

@@ -4,6 +4,7 @@
 
 mod artifacts;
 mod experiments;
+mod gates;
 mod metrics;
 mod migrations;
 mod names;
@@ -17,6 +18,7 @@ use super::{
     ExperimentQuery, LoggedModelQuery, NewModelVersion, NewRun, Page, RegistryQuery, RegistryStore,
     RunQuery, RunUpdate, StoreError, StoreResult, TrackingStore,
 };
+use super::{Gate, PromotionEvent, PromotionStore};
 use crate::search::SqlValue;
 use cairn_schema::registry::{ModelVersion, RegisteredModel};
 use cairn_schema::{
@@ -432,5 +434,26 @@ impl RegistryStore for SqliteStore {
         let (n, k) = (name.to_owned(), key.to_owned());
         self.writer
             .write(move |c| registry::delete_version_tag(c, &n, version, &k))
+    }
+}
+
+impl PromotionStore for SqliteStore {
+    fn set_gate(&self, gate: &Gate) -> StoreResult<()> {
+        let gate = gate.clone();
+        self.writer.write(move |c| gates::set_gate(c, &gate))
+    }
+    fn gates(&self, name: &str) -> StoreResult<Vec<Gate>> {
+        self.read(|c| gates::gates(c, name))
+    }
+    fn delete_gate(&self, name: &str, target: &str) -> StoreResult<()> {
+        let (n, t) = (name.to_owned(), target.to_owned());
+        self.writer.write(move |c| gates::delete_gate(c, &n, &t))
+    }
+    fn record_promotion(&self, event: &PromotionEvent) -> StoreResult<()> {
+        let event = event.clone();
+        self.writer.write(move |c| gates::record(c, &event))
+    }
+    fn promotion_history(&self, name: &str) -> StoreResult<Vec<PromotionEvent>> {
+        self.read(|c| gates::history(c, name))
     }
 }
