@@ -104,3 +104,47 @@ fn gc_leaves_runs_deleted_more_recently_than_asked() {
     );
     assert_eq!(server.get_run(&run)["info"]["lifecycle_stage"], "deleted");
 }
+
+#[test]
+fn gc_keeps_a_deleted_run_that_a_registered_model_version_came_from() {
+    let server = TestServer::start();
+    let exp = server.experiment("gc-registry");
+    let run = server.run(&exp);
+    put(
+        &server,
+        &format!("{exp}/{run}/artifacts/model/MLmodel"),
+        b"flavors: {}",
+    );
+    assert_eq!(
+        server
+            .post("registered-models/create", json!({"name": "kept"}))
+            .status,
+        200
+    );
+    let source = format!("mlflow-artifacts:/{exp}/{run}/artifacts/model");
+    let v = server.post(
+        "model-versions/create",
+        json!({"name": "kept", "source": source, "run_id": run}),
+    );
+    assert_eq!(v.status, 200, "{:?}", v.body);
+    assert_eq!(
+        server.post("runs/delete", json!({"run_id": run})).status,
+        200
+    );
+
+    let out = Command::new(cairn_binary())
+        .args(["gc", "--tracking-uri", &server.url])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "removed 0 runs and 0 artifact blobs"
+    );
+    assert_eq!(
+        blob_files(&server),
+        1,
+        "the version's files are still there"
+    );
+    assert_eq!(server.get_run(&run)["info"]["lifecycle_stage"], "deleted");
+}

@@ -167,8 +167,11 @@ pub fn purge_deleted_runs(
 ) -> StoreResult<(Vec<String>, Vec<String>)> {
     let runs: Vec<(i64, String, String)> = conn
         .prepare(
+            // A run that a live model version came from keeps its artifacts: the version's
+            // source points into them.
             "SELECT id, run_uuid, artifact_uri FROM runs
-             WHERE lifecycle_stage = 'deleted' AND coalesce(deleted_time, 0) < ?",
+             WHERE lifecycle_stage = 'deleted' AND coalesce(deleted_time, 0) < ?
+             AND NOT EXISTS (SELECT 1 FROM model_versions mv WHERE mv.deleted = 0 AND mv.run_id = runs.run_uuid)",
         )?
         .query_map([before_ms], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
