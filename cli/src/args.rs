@@ -53,9 +53,9 @@ pub struct ServerArgs {
     /// Endpoint of an S3-compatible service (MinIO, moto, ...); credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
     #[arg(long, env = "CAIRN_S3_ENDPOINT_URL")]
     pub s3_endpoint_url: Option<String>,
-    /// S3 region.
-    #[arg(long, env = "CAIRN_S3_REGION", default_value = "us-east-1")]
-    pub s3_region: String,
+    /// S3 region (default: AWS_REGION / AWS_DEFAULT_REGION, else us-east-1).
+    #[arg(long, env = "CAIRN_S3_REGION")]
+    pub s3_region: Option<String>,
 }
 
 impl ServerArgs {

@@ -32,8 +32,8 @@ pub enum Destination {
         prefix: String,
         /// Endpoint URL for S3-compatible services (MinIO, moto, ...).
         endpoint: Option<String>,
-        /// Region.
-        region: String,
+        /// Region; `None` takes `AWS_REGION` / `AWS_DEFAULT_REGION`, else `us-east-1`.
+        region: Option<String>,
     },
     /// Process memory (tests).
     Memory,
@@ -44,7 +44,7 @@ impl Destination {
     pub fn parse(
         value: &str,
         endpoint: Option<String>,
-        region: String,
+        region: Option<String>,
     ) -> anyhow::Result<Destination> {
         if value == "memory:" {
             return Ok(Destination::Memory);
@@ -78,9 +78,11 @@ impl Destination {
                 endpoint,
                 region,
             } => {
-                let mut builder = object_store::aws::AmazonS3Builder::from_env()
-                    .with_bucket_name(bucket)
-                    .with_region(region);
+                let mut builder =
+                    object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+                if let Some(region) = region {
+                    builder = builder.with_region(region);
+                }
                 if let Some(url) = endpoint {
                     builder = builder
                         .with_endpoint(url)
@@ -138,7 +140,12 @@ pub struct Collected {
     pub runs: Vec<String>,
     /// Blobs removed.
     pub blobs: Vec<String>,
+    /// Abandoned multipart uploads removed with their parts.
+    pub uploads: Vec<String>,
 }
+
+/// Multipart uploads are given this long to complete before gc may drop them.
+const UPLOAD_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// The artifact service: blob store + index, with uploads and deletions kept apart so
 /// that a blob is never removed while an upload is about to point at it.
@@ -385,7 +392,21 @@ impl Artifacts {
                 freed.push(hex);
             }
         }
-        Ok(Collected { runs, blobs: freed })
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let index = self.index.clone();
+        let stale = before_ms.min(now - UPLOAD_LIFETIME_MS);
+        let uploads = blocking(move || index.expire_uploads(stale)).await?;
+        for id in &uploads {
+            self.blobs.drop_parts(id).await?;
+        }
+        Ok(Collected {
+            runs,
+            blobs: freed,
+            uploads,
+        })
     }
 
     /// Starts a multipart upload of `path`; returns its id.

@@ -597,6 +597,7 @@ async fn collect_garbage(
     Ok(ok_json(vec![
         ("runs", json!(collected.runs)),
         ("blobs", json!(collected.blobs)),
+        ("uploads", json!(collected.uploads)),
     ]))
 }
 

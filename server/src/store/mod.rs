@@ -279,6 +279,8 @@ pub trait ArtifactIndex: Send + Sync + 'static {
 
 /// A new model version.
 #[derive(Debug, Clone, Default)]
+    /// Forgets multipart uploads started before `before_ms`; returns their ids.
+    fn expire_uploads(&self, before_ms: i64) -> StoreResult<Vec<String>>;
 pub struct NewModelVersion {
     /// Registered model (must exist).
     pub name: String,

@@ -225,6 +225,18 @@ pub fn upload_path(conn: &Connection, upload_id: &str) -> StoreResult<Option<Str
         .optional()?)
 }
 
+pub fn expire_uploads(conn: &Connection, before_ms: i64) -> StoreResult<Vec<String>> {
+    let ids: Vec<String> = conn
+        .prepare("SELECT upload_id FROM multipart_uploads WHERE created < ?")?
+        .query_map([before_ms], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    conn.execute(
+        "DELETE FROM multipart_uploads WHERE created < ?",
+        [before_ms],
+    )?;
+    Ok(ids)
+}
+
 pub fn finish_upload(conn: &Connection, upload_id: &str) -> StoreResult<()> {
     conn.execute(
         "DELETE FROM multipart_uploads WHERE upload_id = ?",
@@ -304,5 +316,21 @@ mod tests {
             vec!["same".to_owned()]
         );
         assert!(all_blobs(&c).unwrap().is_empty());
+    }
+
+    #[test]
+    fn only_uploads_started_before_the_cutoff_expire() {
+        let c = db();
+        create_upload(&c, "u1", "1/r/artifacts/big.bin").unwrap();
+        assert!(expire_uploads(&c, 0).unwrap().is_empty());
+        assert_eq!(
+            upload_path(&c, "u1").unwrap().as_deref(),
+            Some("1/r/artifacts/big.bin")
+        );
+        assert_eq!(
+            expire_uploads(&c, now_ms() + 1_000).unwrap(),
+            vec!["u1".to_owned()]
+        );
+        assert_eq!(upload_path(&c, "u1").unwrap(), None);
     }
 }

@@ -307,6 +307,10 @@ impl ArtifactIndex for SqliteStore {
     fn upload_path(&self, upload_id: &str) -> StoreResult<Option<String>> {
         self.read(|c| artifacts::upload_path(c, upload_id))
     }
+    fn expire_uploads(&self, before_ms: i64) -> StoreResult<Vec<String>> {
+        self.writer
+            .write(move |c| artifacts::expire_uploads(c, before_ms))
+    }
     fn finish_upload(&self, upload_id: &str) -> StoreResult<()> {
         let id = upload_id.to_owned();
         self.writer.write(move |c| artifacts::finish_upload(c, &id))
