@@ -101,13 +101,15 @@ async fn check_source(
         validate::run_id(run_id)?;
         let id = run_id.to_owned();
         let run = call(store, move |s| s.get_run(&id)).await?;
+        // A run whose artifacts live elsewhere vouches for nothing here: its root must
+        // not fall back to the whole store.
+        let not_here = || bad_source(source, "The run's artifacts are not on this server.");
         let root = crate::store::served_artifact_root(&run.info.artifact_uri)
-            .unwrap_or_default()
-            .to_owned();
+            .filter(|root| !root.is_empty())
+            .ok_or_else(not_here)?;
         let path = ArtifactPath::parse(rest.trim_start_matches('/'))
             .map_err(|_| bad_source(source, "The location is not a valid artifact path."))?;
-        let root = ArtifactPath::parse(&root)
-            .map_err(|_| bad_source(source, "The run's artifacts are not on this server."))?;
+        let root = ArtifactPath::parse(root).map_err(|_| not_here())?;
         if !path.starts_with(&root) {
             return Err(bad_source(
                 source,
