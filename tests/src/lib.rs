@@ -436,3 +436,45 @@ impl TestServer {
         self.raw_http(&request)
     }
 }
+
+impl TestServer {
+    /// PATCHes JSON to an MLflow API path such as `registered-models/update`.
+    pub fn patch(&self, api: &str, body: Value) -> Reply {
+        self.send_json(reqwest::Method::PATCH, api, body)
+    }
+
+    /// DELETEs an MLflow API path with a JSON body, as MLflow's DELETE routes take it.
+    pub fn delete(&self, api: &str, body: Value) -> Reply {
+        self.send_json(reqwest::Method::DELETE, api, body)
+    }
+
+    fn send_json(&self, method: reqwest::Method, api: &str, body: Value) -> Reply {
+        let req = self
+            .http
+            .request(method, format!("{}/api/2.0/mlflow/{api}", self.url))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        Self::reply(req.send().expect("request"))
+    }
+
+    /// Uploads `bytes` through the artifact proxy to `path` (`<exp>/<run>/artifacts/...`)
+    /// and asserts that it was stored.
+    pub fn put_artifact(&self, path: &str, bytes: &[u8]) {
+        let resp = self
+            .http
+            .put(format!(
+                "{}/api/2.0/mlflow-artifacts/artifacts/{path}",
+                self.url
+            ))
+            .body(bytes.to_vec())
+            .send()
+            .expect("PUT");
+        let status = resp.status().as_u16();
+        assert_eq!(
+            status,
+            200,
+            "upload of {path}: {}",
+            resp.text().unwrap_or_default()
+        );
+    }
+}
