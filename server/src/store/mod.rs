@@ -275,12 +275,12 @@ pub trait ArtifactIndex: Send + Sync + 'static {
     fn upload_path(&self, upload_id: &str) -> StoreResult<Option<String>>;
     /// Forgets a multipart upload.
     fn finish_upload(&self, upload_id: &str) -> StoreResult<()>;
+    /// Forgets multipart uploads started before `before_ms`; returns their ids.
+    fn expire_uploads(&self, before_ms: i64) -> StoreResult<Vec<String>>;
 }
 
 /// A new model version.
 #[derive(Debug, Clone, Default)]
-    /// Forgets multipart uploads started before `before_ms`; returns their ids.
-    fn expire_uploads(&self, before_ms: i64) -> StoreResult<Vec<String>>;
 pub struct NewModelVersion {
     /// Registered model (must exist).
     pub name: String,
