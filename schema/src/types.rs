@@ -313,9 +313,70 @@ pub struct LoggedModelData {
     /// Params; omitted when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub params: Vec<Param>,
-    /// Metrics; omitted when none.
+    /// Every metric point recorded on the model; omitted when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub metrics: Vec<Metric>,
+    pub metrics: Vec<LoggedModelMetric>,
+}
+
+/// A metric point recorded on a logged model (logged with a `model_id`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoggedModelMetric {
+    /// Metric key.
+    pub key: String,
+    /// Value; NaN and infinities travel as MLflow's strings.
+    #[serde(with = "wire_f64")]
+    pub value: f64,
+    /// Milliseconds since the epoch.
+    pub timestamp: i64,
+    /// Training step.
+    #[serde(default)]
+    pub step: i64,
+    /// The dataset it was computed on; omitted when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_name: Option<String>,
+    /// That dataset's digest; omitted when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_digest: Option<String>,
+    /// The logged model.
+    pub model_id: String,
+    /// The run it was logged through; omitted when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+}
+
+/// Where a logged model's upload stands (`LoggedModelStatus` in MLflow's proto).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoggedModelStatus {
+    /// Created, artifacts not yet uploaded (1).
+    Pending,
+    /// Artifacts uploaded (2).
+    Ready,
+    /// The upload failed (3).
+    UploadFailed,
+}
+
+impl LoggedModelStatus {
+    /// Reads a status by proto name (`LOGGED_MODEL_READY`), short name (`READY`) or
+    /// number (`2`); `None` for anything else, the unspecified status included.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "LOGGED_MODEL_PENDING" | "PENDING" | "1" => Some(LoggedModelStatus::Pending),
+            "LOGGED_MODEL_READY" | "READY" | "2" => Some(LoggedModelStatus::Ready),
+            "LOGGED_MODEL_UPLOAD_FAILED" | "UPLOAD_FAILED" | "3" => {
+                Some(LoggedModelStatus::UploadFailed)
+            }
+            _ => None,
+        }
+    }
+
+    /// The proto name, as responses carry it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoggedModelStatus::Pending => "LOGGED_MODEL_PENDING",
+            LoggedModelStatus::Ready => "LOGGED_MODEL_READY",
+            LoggedModelStatus::UploadFailed => "LOGGED_MODEL_UPLOAD_FAILED",
+        }
+    }
 }
 
 /// Serde for MLflow's doubles: numbers, numeric strings, and `"NaN"`/`"Infinity"`/`"-Infinity"`.

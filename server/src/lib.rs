@@ -12,7 +12,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
 use store::sqlite::SqliteStore;
-use store::{ArtifactIndex, PromotionStore, RegistryStore, TrackingStore};
+use store::{ArtifactIndex, LoggedModelStore, PromotionStore, RegistryStore, TrackingStore};
 
 /// Largest request body accepted by the JSON endpoints (dataset profiles can be large).
 const MAX_JSON_BODY: usize = 32 * 1024 * 1024;
@@ -118,12 +118,15 @@ impl Application {
             web::Data::from(store.clone() as Arc<dyn PromotionStore>);
         let registry: web::Data<dyn RegistryStore> =
             web::Data::from(store.clone() as Arc<dyn RegistryStore>);
+        let logged_models: web::Data<dyn LoggedModelStore> =
+            web::Data::from(store.clone() as Arc<dyn LoggedModelStore>);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(artifacts.clone())
                 .app_data(registry.clone())
                 .app_data(promotions.clone())
+                .app_data(logged_models.clone())
                 .app_data(web::PayloadConfig::new(MAX_JSON_BODY))
                 .wrap(http::json_errors())
                 .configure(http::routes)

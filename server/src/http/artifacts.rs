@@ -58,7 +58,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Percent-decodes a URL path exactly once (`+` stays `+`); invalid UTF-8 is refused.
-fn decode_once(raw: &str) -> Result<String, HttpError> {
+pub(super) fn decode_once(raw: &str) -> Result<String, HttpError> {
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -102,7 +102,7 @@ fn required_query_path(req: &HttpRequest) -> Result<String, HttpError> {
     }
 }
 
-fn invalid_path(e: crate::artifacts::path::InvalidPath) -> HttpError {
+pub(super) fn invalid_path(e: crate::artifacts::path::InvalidPath) -> HttpError {
     tracing::debug!(reason = e.reason, "artifact path refused");
     ApiError::invalid("Invalid path").into()
 }
@@ -349,7 +349,7 @@ async fn delete_artifact(
     Ok(ok_json(vec![]))
 }
 
-fn file_infos(children: Vec<crate::store::ArtifactChild>, prefix: &str) -> Value {
+pub(super) fn file_infos(children: Vec<crate::store::ArtifactChild>, prefix: &str) -> Value {
     Value::Array(
         children
             .into_iter()

@@ -1,11 +1,6 @@
-//! Health, version and capability probes, and the logged-model search the 3.17 client calls.
+//! Health, version and capability probes.
 
-use super::request::{encode_page_token, Req};
-use super::{call, ok_json, HttpError, Store};
-use crate::store::LoggedModelQuery;
-use actix_web::{web, HttpRequest, HttpResponse, Scope};
-use cairn_schema::filter::{parse_mlflow_filter, Dialect};
-use cairn_schema::{validate, ApiError};
+use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 /// The MLflow release whose REST API this server speaks.
@@ -16,10 +11,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/version").get(version))
         .service(web::resource("/api/3.0/mlflow/server-info").get(server_info))
         .service(web::resource("/ajax-api/3.0/mlflow/server-info").get(server_info));
-}
-
-pub fn logged_model_routes(scope: Scope) -> Scope {
-    scope.service(web::resource("/logged-models/search").post(search_logged_models))
 }
 
 async fn health() -> HttpResponse {
@@ -48,47 +39,4 @@ async fn server_info() -> HttpResponse {
         "server": "cairn",
         "cairn_version": env!("CARGO_PKG_VERSION"),
     }))
-}
-
-async fn search_logged_models(
-    http: HttpRequest,
-    body: web::Bytes,
-    store: Store,
-) -> Result<HttpResponse, HttpError> {
-    let req = Req::read(&http, &body)?;
-    let ids = req.str_list("experiment_ids")?;
-    if ids.is_empty() {
-        return Err(ApiError::missing("experiment_ids").into());
-    }
-    let experiment_ids = ids
-        .iter()
-        .map(|id| validate::experiment_id(id))
-        .collect::<Result<Vec<_>, _>>()?;
-    let filter = match req.str_opt("filter")? {
-        Some(f) => {
-            parse_mlflow_filter(Dialect::LoggedModels, &f).map_err(|e| ApiError::invalid(e.0))?
-        }
-        None => None,
-    };
-    let max_results = req.i64_opt("max_results")?.unwrap_or(50);
-    if max_results < 1 {
-        return Err(ApiError::invalid("max_results must be a positive integer.").into());
-    }
-    let query = LoggedModelQuery {
-        experiment_ids,
-        filter,
-        max_results,
-        offset: req.page_offset()?,
-    };
-    let page = call(&store, move |s| s.search_logged_models(&query)).await?;
-    Ok(ok_json(vec![
-        ("models", json!(page.items)),
-        (
-            "next_page_token",
-            page.next_offset
-                .map(encode_page_token)
-                .map(Into::into)
-                .unwrap_or_default(),
-        ),
-    ]))
 }

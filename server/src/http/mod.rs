@@ -7,6 +7,7 @@ mod artifacts;
 mod error;
 mod experiments;
 mod gates;
+mod logged_models;
 mod metrics;
 mod misc;
 mod model_versions;
@@ -77,7 +78,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         let scope = metrics::routes(scope);
         let scope = registry::routes(scope);
         let scope = model_versions::routes(scope);
-        cfg.service(misc::logged_model_routes(scope));
+        cfg.service(logged_models::routes(scope));
     }
     // Cairn's additions live beside MLflow's API, never in its place.
     cfg.service(

@@ -4,7 +4,7 @@
 use super::experiments::view_type;
 use super::request::{encode_page_token, Req};
 use super::{call, ok_json, HttpError, Store};
-use crate::store::{Batch, NewRun, RunQuery, RunUpdate};
+use crate::store::{Batch, DatasetRef, ModelMetric, NewRun, RunQuery, RunUpdate};
 use actix_web::{web, HttpRequest, HttpResponse, Scope};
 use cairn_schema::filter::{
     parse_filter, parse_mlflow_filter, parse_order_by, Dialect, Expr, FilterError,
@@ -59,6 +59,26 @@ fn metric(req: &Req) -> Result<Metric, HttpError> {
         step,
         run_id: None,
     })
+}
+
+/// The logged model a metric also goes to (`model_id`, with `dataset_name` and
+/// `dataset_digest` when given), as `mlflow.log_metric(..., model_id=...)` sends it.
+fn model_metric(req: &Req, metric: &Metric) -> Result<Option<ModelMetric>, HttpError> {
+    let Some(model_id) = req.str_opt("model_id")?.filter(|m| !m.is_empty()) else {
+        return Ok(None);
+    };
+    let dataset = match req.str_opt("dataset_name")?.filter(|n| !n.is_empty()) {
+        Some(name) => Some(DatasetRef {
+            name,
+            digest: req.str_opt("dataset_digest")?.filter(|d| !d.is_empty()),
+        }),
+        None => None,
+    };
+    Ok(Some(ModelMetric {
+        model_id,
+        dataset,
+        metric: metric.clone(),
+    }))
 }
 
 fn param(req: &Req) -> Result<Param, HttpError> {
@@ -182,8 +202,10 @@ async fn log_metric(
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let id = run_id(&req)?;
+    let point = metric(&req)?;
     let batch = Batch {
-        metrics: vec![metric(&req)?],
+        model_metrics: model_metric(&req, &point)?.into_iter().collect(),
+        metrics: vec![point],
         ..Batch::default()
     };
     apply(&store, id, batch).await
@@ -265,8 +287,14 @@ async fn log_batch(
             "metrics, params, and tags in total",
         ));
     }
+    let points: Vec<Metric> = metrics.iter().map(metric).collect::<Result<_, _>>()?;
     let batch = Batch {
-        metrics: metrics.iter().map(metric).collect::<Result<_, _>>()?,
+        model_metrics: metrics
+            .iter()
+            .zip(&points)
+            .filter_map(|(req, point)| model_metric(req, point).transpose())
+            .collect::<Result<_, _>>()?,
+        metrics: points,
         params: params.iter().map(param).collect::<Result<_, _>>()?,
         tags: tags.iter().map(tag).collect::<Result<_, _>>()?,
     };

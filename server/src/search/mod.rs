@@ -5,10 +5,12 @@
 //! The SQL is plain enough to serve SQLite today and PostgreSQL later.
 
 mod experiments;
+mod logged_models;
 pub mod registry;
 mod runs;
 
 pub use experiments::{experiment_filter, experiment_order};
+pub use logged_models::{logged_model_filter, logged_model_order};
 pub use runs::{run_filter, run_order};
 
 use cairn_schema::filter::{Expr, Op, Value};

@@ -7,10 +7,9 @@ pub mod sqlite;
 
 use cairn_schema::filter::{Expr, OrderKey};
 use cairn_schema::registry::{ModelVersion, RegisteredModel};
-use cairn_schema::LoggedModel;
 use cairn_schema::{
-    ApiError, DatasetInput, Experiment, Metric, ModelOutput, Param, Run, RunInfo, RunStatus, Tag,
-    ViewType,
+    ApiError, DatasetInput, Experiment, LoggedModel, LoggedModelStatus, Metric, ModelOutput, Param,
+    Run, RunInfo, RunStatus, Tag, ViewType,
 };
 
 /// A store failure, typed so that the HTTP layer can map it to a status in one place.
@@ -74,6 +73,8 @@ pub struct Batch {
     pub params: Vec<Param>,
     /// Tags (upsert, last wins).
     pub tags: Vec<Tag>,
+    /// Those of `metrics` that name a logged model, to be recorded on it as well.
+    pub model_metrics: Vec<ModelMetric>,
 }
 
 /// A runs/search request, parsed.
@@ -121,13 +122,18 @@ pub struct BulkIntervalQuery {
     pub max_results: i64,
 }
 
-/// A logged-models/search request (the part the tracking API serves).
+/// A logged-models/search request, parsed.
 #[derive(Debug, Clone)]
 pub struct LoggedModelQuery {
     /// Experiments to search.
     pub experiment_ids: Vec<i64>,
-    /// Attribute filters: `(column, op, value)` with `op` one of `=`, `!=`, `LIKE`.
+    /// Filter (MLflow's logged-model grammar); `None` matches every model.
     pub filter: Option<Expr>,
+    /// Datasets that metric clauses are restricted to; alone, they keep the models
+    /// having a metric on any of them.
+    pub datasets: Vec<DatasetRef>,
+    /// Sort keys, in order.
+    pub order_by: Vec<LoggedModelOrder>,
     /// Page size.
     pub max_results: i64,
     /// Rows to skip.
@@ -196,9 +202,6 @@ pub trait TrackingStore: Send + Sync + 'static {
     ) -> StoreResult<Page<Metric>>;
     /// Evenly sampled points of one metric across several runs.
     fn metric_history_bulk_interval(&self, query: &BulkIntervalQuery) -> StoreResult<Vec<Metric>>;
-
-    /// A page of logged models.
-    fn search_logged_models(&self, query: &LoggedModelQuery) -> StoreResult<Page<LoggedModel>>;
 }
 
 /// The current content of an artifact path.
@@ -425,4 +428,89 @@ pub trait PromotionStore: Send + Sync + 'static {
     fn record_promotion(&self, event: &PromotionEvent) -> StoreResult<()>;
     /// The history of a model, oldest first.
     fn promotion_history(&self, name: &str) -> StoreResult<Vec<PromotionEvent>>;
+}
+
+/// A metric point of a log-metric / log-batch that names a logged model.
+#[derive(Debug, Clone)]
+pub struct ModelMetric {
+    /// The logged model (must exist and be active).
+    pub model_id: String,
+    /// The dataset it was computed on.
+    pub dataset: Option<DatasetRef>,
+    /// The point, as recorded on the run.
+    pub metric: Metric,
+}
+
+/// A dataset named by name and, optionally, digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetRef {
+    /// Dataset name.
+    pub name: String,
+    /// Digest; `None` matches any.
+    pub digest: Option<String>,
+}
+
+/// What a logged-models/search sorts by.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoggedModelSortKey {
+    /// A canonical attribute (`name`, `creation_timestamp`, ...).
+    Attribute(String),
+    /// The latest value of a metric, optionally on one dataset.
+    Metric {
+        /// Metric key.
+        key: String,
+        /// Only points on this dataset count.
+        dataset: Option<DatasetRef>,
+    },
+}
+
+/// One logged-models/search sort key and its direction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedModelOrder {
+    /// The field.
+    pub key: LoggedModelSortKey,
+    /// `true` for ascending.
+    pub ascending: bool,
+}
+
+/// A new logged model.
+#[derive(Debug, Clone)]
+pub struct NewLoggedModel {
+    /// Owning experiment (must be active).
+    pub experiment_id: i64,
+    /// Name; generated when `None`.
+    pub name: Option<String>,
+    /// Model type; `""` when none.
+    pub model_type: String,
+    /// Producing run; `""` when none.
+    pub source_run_id: String,
+    /// Initial params.
+    pub params: Vec<Param>,
+    /// Initial tags.
+    pub tags: Vec<Tag>,
+}
+
+/// Everything the MLflow 3 logged-model API needs from a store. Deleted models are
+/// not found unless a call says otherwise.
+pub trait LoggedModelStore: Send + Sync + 'static {
+    /// Creates a model in `LOGGED_MODEL_PENDING`.
+    fn create_logged_model(&self, model: NewLoggedModel) -> StoreResult<LoggedModel>;
+    /// A model with its tags, params and metrics.
+    fn get_logged_model(&self, model_id: &str, allow_deleted: bool) -> StoreResult<LoggedModel>;
+    /// Sets the status (finalize) and returns the model.
+    fn finalize_logged_model(
+        &self,
+        model_id: &str,
+        status: LoggedModelStatus,
+    ) -> StoreResult<LoggedModel>;
+    /// Soft-deletes a model; deleting a deleted model is fine.
+    fn delete_logged_model(&self, model_id: &str) -> StoreResult<()>;
+    /// Upserts tags.
+    fn set_logged_model_tags(&self, model_id: &str, tags: Vec<Tag>) -> StoreResult<()>;
+    /// Removes a tag; a missing tag is not-found.
+    fn delete_logged_model_tag(&self, model_id: &str, key: &str) -> StoreResult<()>;
+    /// Upserts params.
+    fn log_logged_model_params(&self, model_id: &str, params: Vec<Param>) -> StoreResult<()>;
+    /// A page of active models.
+    fn search_logged_models(&self, query: &LoggedModelQuery) -> StoreResult<Page<LoggedModel>>;
 }

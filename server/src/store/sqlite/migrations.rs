@@ -227,6 +227,30 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX promotion_history_by_model ON promotion_history (name, id);
     "#,
+    // 5: logged-model params and metrics.
+    r#"
+    CREATE TABLE logged_model_params (
+        model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+        key      TEXT NOT NULL,
+        value    TEXT NOT NULL,
+        PRIMARY KEY (model_id, key)
+    ) WITHOUT ROWID;
+    -- Every distinct point logged with a model_id; '' stands for no run / no dataset.
+    -- NaN is stored as value 0 with is_nan = 1, as in `metrics`.
+    CREATE TABLE logged_model_metrics (
+        model_id       TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+        key            TEXT NOT NULL,
+        dataset_name   TEXT NOT NULL,
+        dataset_digest TEXT NOT NULL,
+        run_id         TEXT NOT NULL,
+        timestamp      INTEGER NOT NULL,
+        step           INTEGER NOT NULL,
+        value          REAL NOT NULL,
+        is_nan         INTEGER NOT NULL,
+        PRIMARY KEY (model_id, key, dataset_name, dataset_digest, run_id, timestamp, step, value, is_nan)
+    ) WITHOUT ROWID;
+    CREATE INDEX logged_model_metrics_by_key ON logged_model_metrics (key, model_id);
+    "#,
 ];
 
 /// Brings the database up to the newest schema and seeds the `Default` experiment.

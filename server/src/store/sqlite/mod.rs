@@ -5,6 +5,7 @@
 mod artifacts;
 mod experiments;
 mod gates;
+mod logged_models;
 mod metrics;
 mod migrations;
 mod names;
@@ -19,10 +20,12 @@ use super::{
     RunQuery, RunUpdate, StoreError, StoreResult, TrackingStore,
 };
 use super::{Gate, PromotionEvent, PromotionStore};
+use super::{LoggedModelStore, NewLoggedModel};
 use crate::search::SqlValue;
 use cairn_schema::registry::{ModelVersion, RegisteredModel};
 use cairn_schema::{
-    ApiError, DatasetInput, Experiment, LoggedModel, Metric, ModelOutput, Run, RunInfo, Tag,
+    ApiError, DatasetInput, Experiment, LoggedModel, LoggedModelStatus, Metric, ModelOutput, Param,
+    Run, RunInfo, Tag,
 };
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
@@ -259,9 +262,6 @@ impl TrackingStore for SqliteStore {
     fn metric_history_bulk_interval(&self, query: &BulkIntervalQuery) -> StoreResult<Vec<Metric>> {
         self.read(|c| metrics::bulk_interval(c, query))
     }
-    fn search_logged_models(&self, query: &LoggedModelQuery) -> StoreResult<Page<LoggedModel>> {
-        self.read(|c| runs::search_logged_models(c, query))
-    }
 }
 
 impl ArtifactIndex for SqliteStore {
@@ -459,5 +459,49 @@ impl PromotionStore for SqliteStore {
     }
     fn promotion_history(&self, name: &str) -> StoreResult<Vec<PromotionEvent>> {
         self.read(|c| gates::history(c, name))
+    }
+}
+
+impl LoggedModelStore for SqliteStore {
+    fn create_logged_model(&self, model: NewLoggedModel) -> StoreResult<LoggedModel> {
+        let id = self
+            .writer
+            .write(move |c| logged_models::create(c, &model))?;
+        self.get_logged_model(&id, false)
+    }
+    fn get_logged_model(&self, model_id: &str, allow_deleted: bool) -> StoreResult<LoggedModel> {
+        self.read(|c| logged_models::get(c, model_id, allow_deleted))
+    }
+    fn finalize_logged_model(
+        &self,
+        model_id: &str,
+        status: LoggedModelStatus,
+    ) -> StoreResult<LoggedModel> {
+        let id = model_id.to_owned();
+        self.writer
+            .write(move |c| logged_models::finalize(c, &id, status))?;
+        self.get_logged_model(model_id, false)
+    }
+    fn delete_logged_model(&self, model_id: &str) -> StoreResult<()> {
+        let id = model_id.to_owned();
+        self.writer.write(move |c| logged_models::delete(c, &id))
+    }
+    fn set_logged_model_tags(&self, model_id: &str, tags: Vec<Tag>) -> StoreResult<()> {
+        let id = model_id.to_owned();
+        self.writer
+            .write(move |c| logged_models::set_tags(c, &id, &tags))
+    }
+    fn delete_logged_model_tag(&self, model_id: &str, key: &str) -> StoreResult<()> {
+        let (id, key) = (model_id.to_owned(), key.to_owned());
+        self.writer
+            .write(move |c| logged_models::delete_tag(c, &id, &key))
+    }
+    fn log_logged_model_params(&self, model_id: &str, params: Vec<Param>) -> StoreResult<()> {
+        let id = model_id.to_owned();
+        self.writer
+            .write(move |c| logged_models::log_params(c, &id, &params))
+    }
+    fn search_logged_models(&self, query: &LoggedModelQuery) -> StoreResult<Page<LoggedModel>> {
+        self.read(|c| logged_models::search(c, query))
     }
 }

@@ -1,15 +1,13 @@
-//! Reading runs back: one run, a searched page of runs, and logged models, fully hydrated.
+//! Reading runs back: one run and a searched page of runs, fully hydrated.
 
 use super::experiments::page_end;
 use crate::search::{run_filter, run_order, Sql, SqlValue};
-use crate::store::{LoggedModelQuery, Page, RunQuery, StoreError, StoreResult};
-use cairn_schema::filter::{Comparison, Entity};
+use crate::store::{Page, RunQuery, StoreError, StoreResult};
 use cairn_schema::{
-    ApiError, Dataset, DatasetInput, LoggedModel, LoggedModelData, LoggedModelInfo, Metric,
-    ModelInput, ModelOutput, Run, RunData, RunInfo, RunInputs, RunOutputs, RunStatus, Tag,
-    ViewType,
+    ApiError, Dataset, DatasetInput, Metric, ModelInput, ModelOutput, Run, RunData, RunInfo,
+    RunInputs, RunOutputs, RunStatus, Tag, ViewType,
 };
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{Connection, OptionalExtension, Row};
 use std::collections::HashMap;
 
 const COLUMNS: &str =
@@ -264,100 +262,4 @@ pub fn search(conn: &Connection, query: &RunQuery) -> StoreResult<Page<Run>> {
         items: hydrate_many(conn, rows)?,
         next_offset,
     })
-}
-
-fn logged_model_column(key: &str) -> &'static str {
-    match key {
-        "name" => "lm.name",
-        "model_id" => "lm.model_id",
-        "model_type" => "lm.model_type",
-        "source_run_id" => "lm.source_run_id",
-        "status" => "lm.status",
-        "creation_timestamp" | "creation_time" => "lm.creation_timestamp_ms",
-        "last_updated_timestamp" => "lm.last_updated_timestamp_ms",
-        _ => "NULL",
-    }
-}
-
-fn logged_model_comparison(c: &Comparison, sql: &mut Sql) {
-    match c.entity {
-        Entity::Tag => {
-            sql.text.push_str("EXISTS (SELECT 1 FROM logged_model_tags k WHERE k.model_id = lm.model_id AND k.key = ? AND ");
-            sql.params.push(SqlValue::Text(c.key.clone()));
-            crate::search::string_condition("k.value", c.op, &c.value, sql);
-            sql.text.push(')');
-        }
-        Entity::Attribute => {
-            crate::search::string_condition(logged_model_column(&c.key), c.op, &c.value, sql)
-        }
-        // Logged-model metrics and params are not stored yet, so no model has any.
-        Entity::Metric | Entity::Param | Entity::Dataset => sql.text.push('0'),
-    }
-}
-
-pub fn search_logged_models(
-    conn: &Connection,
-    query: &LoggedModelQuery,
-) -> StoreResult<Page<LoggedModel>> {
-    if query.experiment_ids.is_empty() {
-        return Ok(Page {
-            items: Vec::new(),
-            next_offset: None,
-        });
-    }
-    let mut sql = Sql {
-        text: "SELECT lm.model_id, lm.experiment_id, lm.name, lm.creation_timestamp_ms, lm.last_updated_timestamp_ms, \
-               lm.artifact_uri, lm.status, lm.model_type, lm.source_run_id FROM logged_models lm WHERE lm.experiment_id IN "
-            .to_owned(),
-        params: Vec::new(),
-    };
-    id_list(&mut sql, &query.experiment_ids);
-    sql.text.push_str(" AND lm.lifecycle_stage = 'active'");
-    if let Some(filter) = &query.filter {
-        sql.text.push_str(" AND ");
-        let mut f = Sql::default();
-        crate::search::compile_expr(filter, &mut f, &logged_model_comparison);
-        sql.append(f);
-    }
-    sql.text.push_str(&format!(
-        " ORDER BY lm.creation_timestamp_ms DESC, lm.model_id ASC LIMIT {} OFFSET {}",
-        query.max_results.saturating_add(1),
-        query.offset
-    ));
-    super::check_bound_values(sql.params.len())?;
-    let mut stmt = conn.prepare_cached(&sql.text)?;
-    let mut items: Vec<LoggedModel> = stmt
-        .query_map(rusqlite::params_from_iter(sql.params.iter()), |r| {
-            Ok(LoggedModel {
-                info: LoggedModelInfo {
-                    model_id: r.get(0)?,
-                    experiment_id: r.get::<_, i64>(1)?.to_string(),
-                    name: r.get(2)?,
-                    creation_timestamp_ms: r.get(3)?,
-                    last_updated_timestamp_ms: r.get(4)?,
-                    artifact_uri: r.get(5)?,
-                    status: r.get(6)?,
-                    model_type: r.get(7)?,
-                    source_run_id: r.get(8)?,
-                    tags: Vec::new(),
-                },
-                data: LoggedModelData::default(),
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let next_offset = page_end(&mut items, query.max_results, query.offset);
-    for model in &mut items {
-        model.info.tags = conn
-            .prepare_cached(
-                "SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY key",
-            )?
-            .query_map(params![model.info.model_id], |r| {
-                Ok(Tag {
-                    key: r.get(0)?,
-                    value: r.get(1)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-    }
-    Ok(Page { items, next_offset })
 }

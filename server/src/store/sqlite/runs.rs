@@ -5,7 +5,7 @@ use crate::store::{Batch, NewRun, RunUpdate, StoreResult};
 use cairn_schema::{ApiError, DatasetInput, ModelOutput, Tag};
 use rusqlite::{params, Connection, OptionalExtension};
 
-pub use super::run_reads::{get, search, search_logged_models};
+pub use super::run_reads::{get, search};
 
 /// The tag that mirrors a run's name.
 pub const RUN_NAME_TAG: &str = "mlflow.runName";
@@ -177,6 +177,9 @@ pub fn log_batch(conn: &Connection, run_id: &str, batch: &Batch) -> StoreResult<
     for (key, (step, timestamp, value), is_nan) in newest {
         latest.execute(params![id, key, value, is_nan, timestamp, step])?;
     }
+    for m in &batch.model_metrics {
+        super::logged_models::record_metric(conn, run_id, m)?;
+    }
     Ok(())
 }
 
@@ -187,7 +190,7 @@ fn rank_gt(a: (i64, i64, f64), b: (i64, i64, f64)) -> bool {
 
 /// SQLite has no NaN: it is stored as 0 with a flag. Infinities are clamped to
 /// ±f64::MAX, as MLflow's SQL store does.
-fn storable(v: f64) -> (f64, bool) {
+pub(crate) fn storable(v: f64) -> (f64, bool) {
     if v.is_nan() {
         (0.0, true)
     } else {
