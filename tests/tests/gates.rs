@@ -243,3 +243,80 @@ fn every_transition_and_alias_move_is_recorded_with_who_and_the_runs_metrics() {
     );
     assert!(events[0]["timestamp"].as_i64().unwrap() > 0);
 }
+
+#[test]
+fn a_models_source_takes_the_run_of_what_it_names_and_cannot_borrow_another() {
+    let s = TestServer::start();
+    let weak = model_with_version(&s, "base", &[("bleu", 10.0)]);
+    let exp = s.experiment("strong-exp");
+    let strong = s.run(&exp);
+    log_metric(&s, &strong, "bleu", 40.0);
+    assert_eq!(
+        s.post("registered-models/create", json!({"name": "copy"}))
+            .status,
+        200
+    );
+
+    let borrowed = s.post(
+        "model-versions/create",
+        json!({"name": "copy", "source": "models:/base/1", "run_id": strong}),
+    );
+    assert_eq!(
+        (borrowed.status, borrowed.error_code()),
+        (400, "INVALID_PARAMETER_VALUE"),
+        "{:?}",
+        borrowed.body
+    );
+    let copied = s.post(
+        "model-versions/create",
+        json!({"name": "copy", "source": "models:/base/1"}),
+    );
+    assert_eq!(copied.status, 200, "{:?}", copied.body);
+    assert_eq!(copied.body["model_version"]["run_id"], json!(weak));
+
+    let logged = s.post(
+        "logged-models",
+        json!({"experiment_id": exp, "name": "lm", "source_run_id": weak}),
+    );
+    assert_eq!(logged.status, 200, "{:?}", logged.body);
+    let model_id = logged.body["model"]["info"]["model_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let artifact_uri = logged.body["model"]["info"]["artifact_uri"].clone();
+    let source = format!("models:/{model_id}");
+    let borrowed = s.post(
+        "model-versions/create",
+        json!({"name": "copy", "source": source, "model_id": model_id, "run_id": strong}),
+    );
+    assert_eq!(borrowed.status, 400, "{:?}", borrowed.body);
+    let from_logged = s.post(
+        "model-versions/create",
+        json!({"name": "copy", "source": source, "model_id": model_id}),
+    );
+    assert_eq!(from_logged.status, 200, "{:?}", from_logged.body);
+    assert_eq!(from_logged.body["model_version"]["run_id"], json!(weak));
+    let uri = s.get(
+        "model-versions/get-download-uri",
+        &[("name", "copy"), ("version", "2")],
+    );
+    assert_eq!(
+        uri.body["artifact_uri"], artifact_uri,
+        "models:/ resolves to where the bytes are"
+    );
+
+    let gate = cairn_post(
+        &s,
+        "gates/set",
+        json!({"name": "copy", "stage": "Production", "filter": "metrics.bleu >= 30"}),
+    );
+    assert_eq!(gate.status, 200);
+    let refused = s.post(
+        "model-versions/transition-stage",
+        json!({"name": "copy", "version": "1", "stage": "Production"}),
+    );
+    assert_eq!(
+        refused.status, 400,
+        "the copy is judged by the run it really came from"
+    );
+}

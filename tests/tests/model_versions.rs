@@ -35,6 +35,25 @@ impl Fixture {
         Fixture { s, exp, run }
     }
 
+    /// A logged model with no source run (created once per fixture, by name).
+    fn logged_model(&self) -> String {
+        let found = self.s.post(
+            "logged-models/search",
+            json!({"experiment_ids": [self.exp], "filter": "name = 'fixture-model'"}),
+        );
+        if let Some(id) = found.body["models"][0]["info"]["model_id"].as_str() {
+            return id.to_owned();
+        }
+        let created = self.s.post(
+            "logged-models",
+            json!({"experiment_id": self.exp, "name": "fixture-model"}),
+        );
+        created.body["model"]["info"]["model_id"]
+            .as_str()
+            .expect("logged model")
+            .to_owned()
+    }
+
     fn runs_source(&self) -> String {
         format!("runs:/{}/model", self.run)
     }
@@ -195,9 +214,12 @@ fn versions_are_numbered_from_one_and_keep_what_they_were_created_with() {
         (&v3["version"], &v3["run_link"]),
         (&json!("3"), &json!("http://example/run"))
     );
-    // A models:/ source needs no run: run_id is present and empty.
+    // A models:/ copy of a version comes from that version's run.
     let v4 = mv(f.create(json!({"name": "RM-A", "source": "models:/RM-A/1"})));
-    assert_eq!((&v4["version"], &v4["run_id"]), (&json!("4"), &json!("")));
+    assert_eq!(
+        (&v4["version"], &v4["run_id"]),
+        (&json!("4"), &json!(f.run))
+    );
     // registry-028
     assert_eq!(mv(f.get("RM-A", "1")), v1);
     // Creating a version bumps the registered model.
@@ -268,7 +290,7 @@ fn run_and_served_and_model_sources_are_accepted() {
         json!({"source": f.served_source(), "run_id": f.run}),
         json!({"source": format!("{}/MLmodel", f.served_source()), "run_id": f.run}),
         json!({"source": "models:/RM-A/1"}),
-        json!({"source": "models:/m-0123456789abcdef0123456789abcdef"}),
+        json!({"source": format!("models:/{}", f.logged_model()), "model_id": f.logged_model()}),
     ];
     for (i, body) in accepted.iter().enumerate() {
         let mut body = body.clone();
@@ -819,7 +841,7 @@ fn searchable(f: &Fixture) -> String {
         json!({"name": "alpha", "source": f.runs_source(), "run_id": f.run,
                "tags": [{"key": "validated", "value": "true"}]}),
         json!({"name": "alpha", "source": f.served_source(), "run_id": f.run}),
-        json!({"name": "alpha", "source": "models:/m-abc"}),
+        json!({"name": "alpha", "source": format!("models:/{}", f.logged_model()), "model_id": f.logged_model()}),
         json!({"name": "beta", "source": format!("runs:/{other}/model"), "run_id": other}),
         json!({"name": "greeting", "source": "dummy-source",
                "tags": [{"key": PROMPT_TAG, "value": "true"}]}),

@@ -3,6 +3,7 @@
 
 use super::artifacts::ArtifactService;
 use super::gates::{self, Promotions};
+use super::logged_models::LoggedModels;
 use super::registry::{reg, registry_query, registry_tag, stage, tags, version, Registry};
 use super::request::{encode_page_token, Req};
 use super::{call, ok_json, HttpError, Store};
@@ -85,10 +86,8 @@ async fn check_source(
         call(store, move |s| s.get_run(&id)).await?;
         return Ok(());
     }
-    if let Some(rest) = source.strip_prefix("models:/") {
-        if rest.is_empty() || rest.starts_with('/') {
-            return Err(bad_source(source, "A models:/ source names a model."));
-        }
+    if source.starts_with("models:/") {
+        // Checked, and its run resolved, in `resolve_models_source`.
         return Ok(());
     }
     if let Some(rest) = source.strip_prefix("mlflow-artifacts:/") {
@@ -130,17 +129,88 @@ async fn check_source(
     ))
 }
 
+/// What a `models:/` source names: a logged model or another registered version.
+enum ModelsSource {
+    /// `models:/m-<id>`.
+    Logged(String),
+    /// `models:/<name>/<version>`.
+    Version(String, i64),
+}
+
+fn models_source(source: &str) -> Result<ModelsSource, HttpError> {
+    let rest = source
+        .strip_prefix("models:/")
+        .unwrap_or_default()
+        .trim_end_matches('/');
+    if rest.starts_with("m-") && !rest.contains('/') {
+        return Ok(ModelsSource::Logged(rest.to_owned()));
+    }
+    match rest.rsplit_once('/') {
+        Some((name, v)) if !name.is_empty() && !name.contains('/') => match v.parse::<i64>() {
+            Ok(n) if n > 0 => Ok(ModelsSource::Version(name.to_owned(), n)),
+            _ => Err(bad_source(source, "A models:/ source names a logged model (models:/m-<id>) or a version (models:/<name>/<version>).")),
+        },
+        _ => Err(bad_source(source, "A models:/ source names a logged model (models:/m-<id>) or a version (models:/<name>/<version>).")),
+    }
+}
+
+/// The run a `models:/` version comes from: the logged model's source run or the copied
+/// version's run. A caller's `run_id` may only repeat it, so that a version cannot borrow
+/// another run (and pass that run's promotion gates).
+async fn resolve_models_source(
+    source: &str,
+    run_id: &str,
+    model_id: &str,
+    registry: &Registry,
+    logged: &LoggedModels,
+) -> Result<String, HttpError> {
+    let actual = match models_source(source)? {
+        ModelsSource::Logged(id) => {
+            if !model_id.is_empty() && model_id != id {
+                return Err(bad_source(
+                    source,
+                    "The model_id request parameter must name the same logged model.",
+                ));
+            }
+            let lookup = id.clone();
+            let logged = logged.clone().into_inner();
+            let model = web::block(move || logged.get_logged_model(&lookup, false))
+                .await
+                .map_err(|e| {
+                    HttpError(ApiError {
+                        code: cairn_schema::ErrorCode::InternalError,
+                        message: e.to_string(),
+                    })
+                })??;
+            model.info.source_run_id
+        }
+        ModelsSource::Version(name, v) => {
+            reg(registry, move |r| r.get_model_version(&name, v))
+                .await?
+                .run_id
+        }
+    };
+    if !run_id.is_empty() && run_id != actual {
+        return Err(bad_source(
+            source,
+            "The run_id request parameter must be the run the referenced model came from.",
+        ));
+    }
+    Ok(actual)
+}
+
 async fn create_model_version(
     http: HttpRequest,
     body: web::Bytes,
     registry: Registry,
     store: Store,
     artifacts: ArtifactService,
+    logged: LoggedModels,
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let name = req.str_req("name")?;
     let source = req.str_req("source")?;
-    let run_id = req.str_opt("run_id")?.unwrap_or_default();
+    let mut run_id = req.str_opt("run_id")?.unwrap_or_default();
     let tags = tags(&req)?;
     if is_prompt(&tags) {
         if !matches!(source.as_str(), "dummy-source" | "prompt-template") {
@@ -152,6 +222,10 @@ async fn create_model_version(
         }
     } else {
         check_source(&source, &run_id, &store, &artifacts).await?;
+        if source.starts_with("models:/") {
+            let model_id = req.str_opt("model_id")?.unwrap_or_default();
+            run_id = resolve_models_source(&source, &run_id, &model_id, &registry, &logged).await?;
+        }
     }
     let new = NewModelVersion {
         name,
@@ -293,9 +367,40 @@ async fn delete_model_version_tag(
 async fn get_model_version_download_uri(
     http: HttpRequest,
     registry: Registry,
+    logged: LoggedModels,
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &[])?;
     let (name, v) = (req.str_req("name")?, version(&req)?);
-    let version = reg(&registry, move |r| r.get_model_version(&name, v)).await?;
-    Ok(ok_json(vec![("artifact_uri", json!(version.source))]))
+    let mut uri = reg(&registry, move |r| r.get_model_version(&name, v))
+        .await?
+        .source;
+    // models:/ sources resolve to where the bytes are (one level; a version copied from
+    // a version resolves to that version's own source).
+    for _ in 0..4 {
+        let target = match uri.starts_with("models:/").then(|| models_source(&uri)) {
+            Some(Ok(t)) => t,
+            _ => break,
+        };
+        uri = match target {
+            ModelsSource::Logged(id) => {
+                let logged = logged.clone().into_inner();
+                web::block(move || logged.get_logged_model(&id, true))
+                    .await
+                    .map_err(|e| {
+                        HttpError(ApiError {
+                            code: cairn_schema::ErrorCode::InternalError,
+                            message: e.to_string(),
+                        })
+                    })??
+                    .info
+                    .artifact_uri
+            }
+            ModelsSource::Version(n, v) => {
+                reg(&registry, move |r| r.get_model_version(&n, v))
+                    .await?
+                    .source
+            }
+        };
+    }
+    Ok(ok_json(vec![("artifact_uri", json!(uri))]))
 }
