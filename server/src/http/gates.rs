@@ -2,10 +2,10 @@
 //! filters a version's source run must pass before a stage transition or alias move;
 //! every transition and alias move is recorded with who, when, and the run's metrics.
 
-use super::registry::{model_name, reg, stage, Registry};
+use super::registry::{model_name, stage, Registry};
 use super::request::Req;
 use super::{call, ok_json, HttpError, Store};
-use crate::store::{Gate, PromotionEvent, PromotionStore, RunQuery, StoreResult};
+use crate::store::{Gate, PromotionEvent, PromotionStore, RunQuery};
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 use cairn_schema::filter::{parse_filter, Comparison, Dialect, Entity, Expr, Op, Value};
@@ -23,23 +23,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/gates/delete").delete(delete_gate))
             .service(web::resource("/history").get(promotion_history)),
     );
-}
-
-async fn promo<R, F>(promotions: &Promotions, work: F) -> Result<R, HttpError>
-where
-    R: Send + 'static,
-    F: FnOnce(&dyn PromotionStore) -> StoreResult<R> + Send + 'static,
-{
-    let p = promotions.clone().into_inner();
-    web::block(move || work(&*p))
-        .await
-        .map_err(|e| {
-            HttpError(ApiError {
-                code: cairn_schema::ErrorCode::InternalError,
-                message: e.to_string(),
-            })
-        })?
-        .map_err(Into::into)
 }
 
 /// `stage:<Stage>` or `alias:<alias>` from a request naming exactly one of them.
@@ -98,13 +81,13 @@ async fn set_gate(
         created: now_ms(),
     };
     let stored = gate.clone();
-    promo(&promotions, move |p| p.set_gate(&stored)).await?;
+    call(&promotions, move |p| p.set_gate(&stored)).await?;
     Ok(ok_json(vec![("gate", gate_json(&gate))]))
 }
 
 async fn list_gates(http: HttpRequest, promotions: Promotions) -> Result<HttpResponse, HttpError> {
     let name = Req::read(&http, &[])?.str_req("name")?;
-    let gates = promo(&promotions, move |p| p.gates(&name)).await?;
+    let gates = call(&promotions, move |p| p.gates(&name)).await?;
     Ok(ok_json(vec![(
         "gates",
         Json::Array(gates.iter().map(gate_json).collect()),
@@ -119,7 +102,7 @@ async fn delete_gate(
     let req = Req::read(&http, &body)?;
     let name = req.str_req("name")?;
     let target = target(&req)?;
-    promo(&promotions, move |p| p.delete_gate(&name, &target)).await?;
+    call(&promotions, move |p| p.delete_gate(&name, &target)).await?;
     Ok(ok_json(vec![]))
 }
 
@@ -128,7 +111,7 @@ async fn promotion_history(
     promotions: Promotions,
 ) -> Result<HttpResponse, HttpError> {
     let name = Req::read(&http, &[])?.str_req("name")?;
-    let events = promo(&promotions, move |p| p.promotion_history(&name)).await?;
+    let events = call(&promotions, move |p| p.promotion_history(&name)).await?;
     let events: Vec<Json> = events
         .into_iter()
         .map(|e| {
@@ -234,7 +217,7 @@ pub(super) async fn enforce(
         call(store, move |s| s.get_run(&id)).await.ok()
     };
     let n = name.to_owned();
-    let gate = promo(promotions, move |p| p.gates(&n))
+    let gate = call(promotions, move |p| p.gates(&n))
         .await?
         .into_iter()
         .find(|g| g.target == target);
@@ -310,7 +293,7 @@ pub(super) async fn record(
         run_id: run.map(|r| r.info.run_id.clone()).unwrap_or_default(),
         metrics: metrics_snapshot(run),
     };
-    promo(promotions, move |p| p.record_promotion(&event)).await
+    call(promotions, move |p| p.record_promotion(&event)).await
 }
 
 /// The current version of a model version (run id and stage) for gate checks.
@@ -320,6 +303,6 @@ pub(super) async fn version_facts(
     version: i64,
 ) -> Result<(String, String), HttpError> {
     let n = name.to_owned();
-    let v = reg(registry, move |r| r.get_model_version(&n, version)).await?;
+    let v = call(registry, move |r| r.get_model_version(&n, version)).await?;
     Ok((v.run_id, v.current_stage))
 }

@@ -2,15 +2,15 @@
 
 use super::artifacts::{decode_once, file_infos, invalid_path, ArtifactService};
 use super::request::{encode_page_token, Req};
-use super::{ok_json, HttpError};
+use super::{call, ok_json, HttpError};
 use crate::artifacts::path::ArtifactPath;
 use crate::store::{
     DatasetRef, LoggedModelOrder, LoggedModelQuery, LoggedModelSortKey, LoggedModelStore,
-    NewLoggedModel, StoreResult,
+    NewLoggedModel,
 };
 use actix_web::{web, HttpRequest, HttpResponse, Scope};
 use cairn_schema::filter::{parse_mlflow_filter, parse_order_by, Dialect, Entity};
-use cairn_schema::{validate, ApiError, ErrorCode, LoggedModelStatus, Param, Tag};
+use cairn_schema::{validate, ApiError, LoggedModelStatus, Param, Tag};
 use serde_json::json;
 
 /// The logged-model store as handlers receive it.
@@ -40,24 +40,6 @@ pub fn routes(scope: Scope) -> Scope {
             web::resource("/logged-models/{model_id}/artifacts/directories")
                 .get(list_logged_model_artifacts),
         )
-}
-
-/// Runs a logged-model store call on the blocking pool.
-async fn call<R, F>(models: &LoggedModels, work: F) -> Result<R, HttpError>
-where
-    R: Send + 'static,
-    F: FnOnce(&dyn LoggedModelStore) -> StoreResult<R> + Send + 'static,
-{
-    let models = models.clone().into_inner();
-    web::block(move || work(&*models))
-        .await
-        .map_err(|e| {
-            HttpError(ApiError {
-                code: ErrorCode::InternalError,
-                message: e.to_string(),
-            })
-        })?
-        .map_err(Into::into)
 }
 
 fn check_name(name: &str) -> Result<(), HttpError> {

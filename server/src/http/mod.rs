@@ -31,10 +31,11 @@ use serde_json::{Map, Value};
 pub type Store = web::Data<dyn TrackingStore>;
 
 /// Runs a store call on the blocking pool and maps its error.
-pub(crate) async fn call<R, F>(store: &Store, work: F) -> Result<R, HttpError>
+pub(crate) async fn call<S, R, F>(store: &web::Data<S>, work: F) -> Result<R, HttpError>
 where
+    S: ?Sized + Send + Sync + 'static,
     R: Send + 'static,
-    F: FnOnce(&dyn TrackingStore) -> StoreResult<R> + Send + 'static,
+    F: FnOnce(&S) -> StoreResult<R> + Send + 'static,
 {
     let store = store.clone().into_inner();
     web::block(move || work(&*store))

@@ -4,7 +4,7 @@
 use super::artifacts::ArtifactService;
 use super::gates::{self, Promotions};
 use super::logged_models::LoggedModels;
-use super::registry::{reg, registry_query, registry_tag, stage, tags, version, Registry};
+use super::registry::{registry_query, registry_tag, stage, tags, version, Registry};
 use super::request::{encode_page_token, Req};
 use super::{call, ok_json, HttpError, Store};
 use crate::artifacts::path::ArtifactPath;
@@ -173,19 +173,11 @@ async fn resolve_models_source(
                 ));
             }
             let lookup = id.clone();
-            let logged = logged.clone().into_inner();
-            let model = web::block(move || logged.get_logged_model(&lookup, false))
-                .await
-                .map_err(|e| {
-                    HttpError(ApiError {
-                        code: cairn_schema::ErrorCode::InternalError,
-                        message: e.to_string(),
-                    })
-                })??;
+            let model = call(logged, move |l| l.get_logged_model(&lookup, false)).await?;
             model.info.source_run_id
         }
         ModelsSource::Version(name, v) => {
-            reg(registry, move |r| r.get_model_version(&name, v))
+            call(registry, move |r| r.get_model_version(&name, v))
                 .await?
                 .run_id
         }
@@ -235,7 +227,7 @@ async fn create_model_version(
         description: req.str_opt("description")?.unwrap_or_default(),
         tags,
     };
-    let version = reg(&registry, move |r| r.create_model_version(new)).await?;
+    let version = call(&registry, move |r| r.create_model_version(new)).await?;
     Ok(ok_json(vec![("model_version", json!(version))]))
 }
 
@@ -245,7 +237,7 @@ async fn get_model_version(
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &[])?;
     let (name, v) = (req.str_req("name")?, version(&req)?);
-    let version = reg(&registry, move |r| r.get_model_version(&name, v)).await?;
+    let version = call(&registry, move |r| r.get_model_version(&name, v)).await?;
     Ok(ok_json(vec![("model_version", json!(version))]))
 }
 
@@ -257,7 +249,7 @@ async fn update_model_version(
     let req = Req::read(&http, &body)?;
     let (name, v) = (req.str_req("name")?, version(&req)?);
     let description = req.str_opt("description")?.unwrap_or_default();
-    let version = reg(&registry, move |r| {
+    let version = call(&registry, move |r| {
         r.update_model_version(&name, v, &description)
     })
     .await?;
@@ -271,7 +263,7 @@ async fn delete_model_version(
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let (name, v) = (req.str_req("name")?, version(&req)?);
-    reg(&registry, move |r| r.delete_model_version(&name, v)).await?;
+    call(&registry, move |r| r.delete_model_version(&name, v)).await?;
     Ok(ok_json(vec![]))
 }
 
@@ -297,7 +289,7 @@ async fn transition_model_version_stage(
     )
     .await?;
     let n = name.clone();
-    let version = reg(&registry, move |r| {
+    let version = call(&registry, move |r| {
         r.transition_stage(&n, v, target, archive)
     })
     .await?;
@@ -322,7 +314,7 @@ async fn search_model_versions(
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &[])?;
     let query = registry_query(&req, Dialect::ModelVersions, 200_000, 200_000)?;
-    let page = reg(&registry, move |r| r.search_model_versions(&query)).await?;
+    let page = call(&registry, move |r| r.search_model_versions(&query)).await?;
     Ok(ok_json(vec![
         ("model_versions", json!(page.items)),
         (
@@ -346,7 +338,7 @@ async fn set_model_version_tag(
         req.str_req("key")?,
         req.str_opt("value")?.unwrap_or_default(),
     )?;
-    reg(&registry, move |r| r.set_model_version_tag(&name, v, &tag)).await?;
+    call(&registry, move |r| r.set_model_version_tag(&name, v, &tag)).await?;
     Ok(ok_json(vec![]))
 }
 
@@ -357,7 +349,7 @@ async fn delete_model_version_tag(
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let (name, v, key) = (req.str_req("name")?, version(&req)?, req.str_req("key")?);
-    reg(&registry, move |r| {
+    call(&registry, move |r| {
         r.delete_model_version_tag(&name, v, &key)
     })
     .await?;
@@ -371,7 +363,7 @@ async fn get_model_version_download_uri(
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &[])?;
     let (name, v) = (req.str_req("name")?, version(&req)?);
-    let mut uri = reg(&registry, move |r| r.get_model_version(&name, v))
+    let mut uri = call(&registry, move |r| r.get_model_version(&name, v))
         .await?
         .source;
     // models:/ sources resolve to where the bytes are (one level; a version copied from
@@ -383,20 +375,13 @@ async fn get_model_version_download_uri(
         };
         uri = match target {
             ModelsSource::Logged(id) => {
-                let logged = logged.clone().into_inner();
-                web::block(move || logged.get_logged_model(&id, true))
-                    .await
-                    .map_err(|e| {
-                        HttpError(ApiError {
-                            code: cairn_schema::ErrorCode::InternalError,
-                            message: e.to_string(),
-                        })
-                    })??
+                call(&logged, move |l| l.get_logged_model(&id, true))
+                    .await?
                     .info
                     .artifact_uri
             }
             ModelsSource::Version(n, v) => {
-                reg(&registry, move |r| r.get_model_version(&n, v))
+                call(&registry, move |r| r.get_model_version(&n, v))
                     .await?
                     .source
             }

@@ -3,8 +3,8 @@
 
 use super::gates::{self, Promotions};
 use super::request::{encode_page_token, Req};
-use super::{ok_json, HttpError, Store};
-use crate::store::{RegistryQuery, RegistryStore, StoreResult};
+use super::{call, ok_json, HttpError, Store};
+use crate::store::{RegistryQuery, RegistryStore};
 use actix_web::{web, HttpRequest, HttpResponse, Scope};
 use cairn_schema::filter::{parse_mlflow_filter, parse_order_by, Dialect};
 use cairn_schema::registry::canonical_stage;
@@ -38,24 +38,6 @@ pub fn routes(scope: Scope) -> Scope {
                 .delete(delete_alias)
                 .get(get_by_alias),
         )
-}
-
-/// Runs a registry call on the blocking pool.
-pub(super) async fn reg<R, F>(registry: &Registry, work: F) -> Result<R, HttpError>
-where
-    R: Send + 'static,
-    F: FnOnce(&dyn RegistryStore) -> StoreResult<R> + Send + 'static,
-{
-    let registry = registry.clone().into_inner();
-    web::block(move || work(&*registry))
-        .await
-        .map_err(|e| {
-            HttpError(ApiError {
-                code: cairn_schema::ErrorCode::InternalError,
-                message: e.to_string(),
-            })
-        })?
-        .map_err(Into::into)
 }
 
 /// A registered model's name: non-empty, without `/` or `:`.
@@ -150,7 +132,7 @@ async fn create_registered_model(
     let name = model_name(&req, "name")?;
     let tags = tags(&req)?;
     let description = req.str_opt("description")?;
-    let model = reg(&registry, move |r| {
+    let model = call(&registry, move |r| {
         r.create_registered_model(&name, &tags, description.as_deref())
     })
     .await?;
@@ -162,7 +144,7 @@ async fn get_registered_model(
     registry: Registry,
 ) -> Result<HttpResponse, HttpError> {
     let name = Req::read(&http, &[])?.str_req("name")?;
-    let model = reg(&registry, move |r| r.get_registered_model(&name)).await?;
+    let model = call(&registry, move |r| r.get_registered_model(&name)).await?;
     Ok(ok_json(vec![("registered_model", json!(model))]))
 }
 
@@ -174,7 +156,7 @@ async fn update_registered_model(
     let req = Req::read(&http, &body)?;
     let name = req.str_req("name")?;
     let description = req.str_opt("description")?.unwrap_or_default();
-    let model = reg(&registry, move |r| {
+    let model = call(&registry, move |r| {
         r.update_registered_model(&name, &description)
     })
     .await?;
@@ -189,7 +171,7 @@ async fn rename_registered_model(
     let req = Req::read(&http, &body)?;
     let name = req.str_req("name")?;
     let new_name = model_name(&req, "new_name")?;
-    let model = reg(&registry, move |r| {
+    let model = call(&registry, move |r| {
         r.rename_registered_model(&name, &new_name)
     })
     .await?;
@@ -202,7 +184,7 @@ async fn delete_registered_model(
     registry: Registry,
 ) -> Result<HttpResponse, HttpError> {
     let name = Req::read(&http, &body)?.str_req("name")?;
-    reg(&registry, move |r| r.delete_registered_model(&name)).await?;
+    call(&registry, move |r| r.delete_registered_model(&name)).await?;
     Ok(ok_json(vec![]))
 }
 
@@ -217,7 +199,7 @@ async fn set_registered_model_tag(
         req.str_req("key")?,
         req.str_opt("value")?.unwrap_or_default(),
     )?;
-    reg(&registry, move |r| r.set_registered_model_tag(&name, &tag)).await?;
+    call(&registry, move |r| r.set_registered_model_tag(&name, &tag)).await?;
     Ok(ok_json(vec![]))
 }
 
@@ -228,7 +210,7 @@ async fn delete_registered_model_tag(
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let (name, key) = (req.str_req("name")?, req.str_req("key")?);
-    reg(&registry, move |r| {
+    call(&registry, move |r| {
         r.delete_registered_model_tag(&name, &key)
     })
     .await?;
@@ -241,7 +223,7 @@ async fn search_registered_models(
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &[])?;
     let query = registry_query(&req, Dialect::RegisteredModels, 100, 1000)?;
-    let page = reg(&registry, move |r| r.search_registered_models(&query)).await?;
+    let page = call(&registry, move |r| r.search_registered_models(&query)).await?;
     Ok(ok_json(vec![
         ("registered_models", json!(page.items)),
         (
@@ -277,7 +259,7 @@ async fn get_latest_versions(
         .iter()
         .map(|s| stage(s).map(str::to_owned))
         .collect::<Result<Vec<_>, _>>()?;
-    let versions = reg(&registry, move |r| r.latest_versions(&name, &stages)).await?;
+    let versions = call(&registry, move |r| r.latest_versions(&name, &stages)).await?;
     Ok(ok_json(vec![("model_versions", json!(versions))]))
 }
 
@@ -328,7 +310,7 @@ async fn set_alias(
     let run = gates::enforce(&promotions, &store, &name, version, &run_id, &target).await?;
     let previous = current_alias_target(&registry, &name, &alias).await;
     let (n, a) = (name.clone(), alias.clone());
-    reg(&registry, move |r| r.set_alias(&n, &a, version)).await?;
+    call(&registry, move |r| r.set_alias(&n, &a, version)).await?;
     let to = Some(version.to_string());
     gates::record(
         &promotions,
@@ -348,7 +330,7 @@ async fn set_alias(
 /// The version an alias points at now, if it exists.
 async fn current_alias_target(registry: &Registry, name: &str, alias: &str) -> Option<String> {
     let (n, a) = (name.to_owned(), alias.to_owned());
-    reg(registry, move |r| r.version_by_alias(&n, &a))
+    call(registry, move |r| r.version_by_alias(&n, &a))
         .await
         .ok()
         .map(|v| v.version)
@@ -364,7 +346,7 @@ async fn delete_alias(
     let (name, alias) = (req.str_req("name")?, req.str_req("alias")?);
     let previous = current_alias_target(&registry, &name, &alias).await;
     let (n, a) = (name.clone(), alias.clone());
-    reg(&registry, move |r| r.delete_alias(&n, &a)).await?;
+    call(&registry, move |r| r.delete_alias(&n, &a)).await?;
     if previous.is_some() {
         gates::record(
             &promotions,
@@ -385,6 +367,6 @@ async fn delete_alias(
 async fn get_by_alias(http: HttpRequest, registry: Registry) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &[])?;
     let (name, alias) = (req.str_req("name")?, req.str_req("alias")?);
-    let version = reg(&registry, move |r| r.version_by_alias(&name, &alias)).await?;
+    let version = call(&registry, move |r| r.version_by_alias(&name, &alias)).await?;
     Ok(ok_json(vec![("model_version", json!(version))]))
 }
