@@ -1,6 +1,13 @@
-//! Artifact endpoints: MLflow's proxy (upload, download with ranges, list, delete,
-//! multipart), the tracking-side run listing, and Cairn's versions, verify and gc.
+//! Artifact endpoints: MLflow's proxy (upload, download with ranges, list, delete), the
+//! tracking-side run listing, the shared path and header rules, and every artifact route.
 
+use super::artifact_admin::{
+    collect_garbage, download_artifact_version, list_artifact_versions, verify_artifacts,
+};
+use super::multipart::{
+    abort_multipart_upload, complete_multipart_upload, create_multipart_upload, presigned_download,
+    upload_part,
+};
 use super::request::Req;
 use super::{call, ok_json, HttpError, Store};
 use crate::artifacts::blobs::Digest;
@@ -95,7 +102,7 @@ fn query_path(req: &HttpRequest) -> Result<Option<String>, HttpError> {
     Ok(found)
 }
 
-fn required_query_path(req: &HttpRequest) -> Result<String, HttpError> {
+pub(super) fn required_query_path(req: &HttpRequest) -> Result<String, HttpError> {
     match query_path(req)? {
         Some(p) if !p.is_empty() => Ok(p),
         _ => Err(ApiError::missing("path").into()),
@@ -108,7 +115,7 @@ pub(super) fn invalid_path(e: crate::artifacts::path::InvalidPath) -> HttpError 
 }
 
 /// The artifact path after `marker` in the raw request path, decoded once and validated.
-fn tail_path(req: &HttpRequest, marker: &str) -> Result<ArtifactPath, HttpError> {
+pub(super) fn tail_path(req: &HttpRequest, marker: &str) -> Result<ArtifactPath, HttpError> {
     let raw = req.uri().path();
     let at = raw
         .find(marker)
@@ -116,7 +123,7 @@ fn tail_path(req: &HttpRequest, marker: &str) -> Result<ArtifactPath, HttpError>
     ArtifactPath::parse(&decode_once(&raw[at + marker.len()..])?).map_err(invalid_path)
 }
 
-fn file_name(path: &ArtifactPath) -> &str {
+pub(super) fn file_name(path: &ArtifactPath) -> &str {
     path.file_name().unwrap_or("artifact")
 }
 
@@ -248,7 +255,7 @@ fn byte_range(req: &HttpRequest, size: u64) -> Result<Option<std::ops::Range<u64
     Ok(Some(range))
 }
 
-async fn serve(
+pub(super) async fn serve(
     req: &HttpRequest,
     artifacts: &Artifacts,
     path: &ArtifactPath,
@@ -400,204 +407,6 @@ async fn list_run_artifacts(
     Ok(ok_json(vec![
         ("root_uri", json!(root_uri)),
         ("files", file_infos(children, sub.as_str())),
-    ]))
-}
-
-fn base_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
-}
-
-/// The file a multipart call names: the directory in the URL plus the base name of the
-/// client's local file in the body's `path`, as MLflow's proxy places it.
-fn multipart_target(
-    req: &HttpRequest,
-    marker: &str,
-    fields: &Req,
-) -> Result<ArtifactPath, HttpError> {
-    let dir = tail_path(req, marker)?;
-    let local = fields.str_req("path")?;
-    let name = local.rsplit(['/', '\\']).next().unwrap_or_default();
-    let name = ArtifactPath::parse(name).map_err(invalid_path)?;
-    if name.is_root() {
-        return Err(ApiError::invalid("Invalid path").into());
-    }
-    Ok(dir.join(&name))
-}
-
-async fn create_multipart_upload(
-    req: HttpRequest,
-    body: web::Bytes,
-    artifacts: ArtifactService,
-) -> Result<HttpResponse, HttpError> {
-    let fields = Req::read(&req, &body)?;
-    let path = multipart_target(&req, "/mpu/create/", &fields)?;
-    let parts = fields.i64_opt("num_parts")?.unwrap_or(1);
-    if !(1..=10_000).contains(&parts) {
-        return Err(ApiError::invalid("num_parts must be between 1 and 10000").into());
-    }
-    let upload_id = artifacts.create_upload(&path).await?;
-    let base = base_url(&req);
-    let credentials: Vec<Value> = (1..=parts)
-        .map(|n| json!({"url": format!("{base}/api/2.0/mlflow-artifacts/mpu/part/{upload_id}/{n}"), "part_number": n, "headers": {}}))
-        .collect();
-    Ok(ok_json(vec![
-        ("upload_id", json!(upload_id)),
-        ("credentials", Value::Array(credentials)),
-    ]))
-}
-
-async fn upload_part(
-    req: HttpRequest,
-    body: web::Payload,
-    artifacts: ArtifactService,
-) -> Result<HttpResponse, HttpError> {
-    let upload_id = req
-        .match_info()
-        .get("upload_id")
-        .unwrap_or_default()
-        .to_owned();
-    if upload_id.len() != 32 || !upload_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ApiError::invalid("Invalid upload id").into());
-    }
-    let part: u32 = req
-        .match_info()
-        .get("part")
-        .and_then(|p| p.parse().ok())
-        .filter(|p| (1..=10_000).contains(p))
-        .ok_or_else(|| ApiError::invalid("Invalid part number"))?;
-    let digest = artifacts.put_part(&upload_id, part, body).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, format!("\"{digest}\"")))
-        .finish())
-}
-
-async fn complete_multipart_upload(
-    req: HttpRequest,
-    body: web::Bytes,
-    artifacts: ArtifactService,
-) -> Result<HttpResponse, HttpError> {
-    let fields = Req::read(&req, &body)?;
-    let path = multipart_target(&req, "/mpu/complete/", &fields)?;
-    let upload_id = fields.str_req("upload_id")?;
-    let mut parts = fields
-        .objects("parts")?
-        .iter()
-        .map(|p| p.i64_req("part_number").map(|n| n as u32))
-        .collect::<Result<Vec<_>, _>>()?;
-    if parts.is_empty() {
-        return Err(ApiError::missing("parts").into());
-    }
-    parts.sort_unstable();
-    parts.dedup();
-    artifacts.complete_upload(&upload_id, &path, &parts).await?;
-    Ok(ok_json(vec![]))
-}
-
-async fn abort_multipart_upload(
-    req: HttpRequest,
-    body: web::Bytes,
-    artifacts: ArtifactService,
-) -> Result<HttpResponse, HttpError> {
-    let fields = Req::read(&req, &body)?;
-    multipart_target(&req, "/mpu/abort/", &fields)?;
-    let upload_id = fields.str_req("upload_id")?;
-    artifacts.abort_upload(&upload_id).await?;
-    Ok(ok_json(vec![]))
-}
-
-async fn presigned_download(
-    req: HttpRequest,
-    artifacts: ArtifactService,
-) -> Result<HttpResponse, HttpError> {
-    let path = tail_path(&req, "/presigned/")?;
-    let ArtifactKind::File(entry) = artifacts.kind(&path).await? else {
-        return Err(ApiError::not_found(format!("No such artifact: '{path}'")).into());
-    };
-    let raw = req.uri().path();
-    let tail = &raw[raw
-        .find("/presigned/")
-        .map(|i| i + "/presigned/".len())
-        .unwrap_or(raw.len())..];
-    let url = format!(
-        "{}/api/2.0/mlflow-artifacts/artifacts/{tail}",
-        base_url(&req)
-    );
-    Ok(ok_json(vec![
-        ("url", json!(url)),
-        ("headers", json!({})),
-        ("file_size", json!(entry.size)),
-    ]))
-}
-
-async fn list_artifact_versions(
-    req: HttpRequest,
-    artifacts: ArtifactService,
-) -> Result<HttpResponse, HttpError> {
-    let path = ArtifactPath::parse(&required_query_path(&req)?).map_err(invalid_path)?;
-    let versions: Vec<Value> = artifacts
-        .versions(&path)
-        .await?
-        .into_iter()
-        .map(|v| json!({"version": v.version, "digest": v.digest, "file_size": v.size, "creation_time": v.created, "current": v.current}))
-        .collect();
-    Ok(ok_json(vec![
-        ("path", json!(path.as_str())),
-        ("versions", Value::Array(versions)),
-    ]))
-}
-
-async fn download_artifact_version(
-    req: HttpRequest,
-    artifacts: ArtifactService,
-) -> Result<HttpResponse, HttpError> {
-    let query = Req::read(&req, &[])?;
-    let path = ArtifactPath::parse(&required_query_path(&req)?).map_err(invalid_path)?;
-    let digest = query.str_req("digest")?;
-    serve(&req, &artifacts, &path, Some(&digest)).await
-}
-
-async fn verify_artifacts(
-    req: HttpRequest,
-    body: web::Bytes,
-    artifacts: ArtifactService,
-) -> Result<HttpResponse, HttpError> {
-    let fields = Req::read(&req, &body)?;
-    let path = match fields.str_opt("path")? {
-        Some(p) => Some(ArtifactPath::parse(&p).map_err(invalid_path)?),
-        None => None,
-    };
-    let results = artifacts.verify(path.as_ref()).await?;
-    let all_ok = results.iter().all(|r| r.ok);
-    let blobs: Vec<Value> = results
-        .into_iter()
-        .map(|r| json!({"digest": r.digest, "ok": r.ok}))
-        .collect();
-    Ok(ok_json(vec![
-        ("ok", json!(all_ok)),
-        ("blobs", Value::Array(blobs)),
-    ]))
-}
-
-async fn collect_garbage(
-    req: HttpRequest,
-    body: web::Bytes,
-    artifacts: ArtifactService,
-) -> Result<HttpResponse, HttpError> {
-    let fields = Req::read(&req, &body)?;
-    let older_than = fields.i64_opt("older_than_ms")?.unwrap_or(0);
-    if older_than < 0 {
-        return Err(ApiError::invalid("older_than_ms must not be negative").into());
-    }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    let collected = artifacts.collect_garbage(now - older_than).await?;
-    Ok(ok_json(vec![
-        ("runs", json!(collected.runs)),
-        ("blobs", json!(collected.blobs)),
-        ("uploads", json!(collected.uploads)),
     ]))
 }
 

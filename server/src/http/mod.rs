@@ -3,6 +3,7 @@
 //! Handlers are thin: read the request, validate, call the store off the async
 //! threads, shape the response. Errors become MLflow's envelope in `error.rs`.
 
+mod artifact_admin;
 mod artifacts;
 mod error;
 mod experiments;
@@ -11,6 +12,7 @@ mod logged_models;
 mod metrics;
 mod misc;
 mod model_versions;
+mod multipart;
 mod registry;
 mod request;
 mod runs;
