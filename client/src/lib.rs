@@ -11,6 +11,7 @@
 
 mod client;
 mod error;
+pub mod eval;
 
 pub use client::{Client, Collected, SearchRuns};
 pub use error::Error;
