@@ -1,5 +1,9 @@
 //! Evaluation metrics for LLM outputs, reproducing the reference Python packages to 1e-9.
 
+pub mod bleu;
+pub mod chrf;
+pub mod input;
 pub mod porter;
 pub mod rouge;
 pub mod rouge_tokenize;
+pub mod tokenize_13a;
