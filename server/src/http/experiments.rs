@@ -1,11 +1,11 @@
 //! Experiment endpoints: create, get, get-by-name, search, update, delete, restore, tags.
 
-use super::request::{encode_page_token, Req};
-use super::runs::FilterParser;
-use super::{call, ok_json, HttpError, Store};
+use super::request::FilterParser;
+use super::request::Req;
+use super::{call, ok_json, page_response, HttpError, Store};
 use crate::store::ExperimentQuery;
 use actix_web::{web, HttpRequest, HttpResponse, Scope};
-use cairn_schema::filter::{parse_filter, parse_mlflow_filter, parse_order_by, Dialect};
+use cairn_schema::filter::{parse_filter, parse_mlflow_filter, Dialect};
 use cairn_schema::limits::{
     MAX_EXPERIMENT_NAME_LENGTH, MAX_EXPERIMENT_TAG_VALUE_LENGTH, MAX_KEY_LENGTH, MAX_SEARCH_RESULTS,
 };
@@ -167,40 +167,17 @@ async fn search(
     parse: FilterParser,
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
-    let max_results = req.i64_opt("max_results")?.unwrap_or(0);
-    if !(1..=MAX_SEARCH_RESULTS).contains(&max_results) {
-        return Err(ApiError::invalid(format!(
-            "Invalid value {max_results} for parameter 'max_results' supplied. It must be a positive integer not above {MAX_SEARCH_RESULTS}"
-        ))
-        .into());
-    }
-    let filter = match req.str_opt("filter")? {
-        Some(f) => parse(Dialect::Experiments, &f).map_err(|e| ApiError::invalid(e.0))?,
-        None => None,
-    };
-    let order_by = req
-        .str_list("order_by")?
-        .iter()
-        .map(|o| parse_order_by(Dialect::Experiments, o).map_err(|e| ApiError::invalid(e.0)))
-        .collect::<Result<Vec<_>, _>>()?;
+    // MLflow has no default page size here: an absent max_results is 0, a 400.
+    let params = req.search_params(Dialect::Experiments, parse, 0, MAX_SEARCH_RESULTS)?;
     let query = ExperimentQuery {
-        filter,
-        order_by,
+        filter: params.filter,
+        order_by: params.order_by,
         view: view_type(&req, "view_type")?,
-        max_results,
-        offset: req.page_offset()?,
+        max_results: params.max_results,
+        offset: params.offset,
     };
     let page = call(&store, move |s| s.search_experiments(&query)).await?;
-    Ok(ok_json(vec![
-        ("experiments", json!(page.items)),
-        (
-            "next_page_token",
-            page.next_offset
-                .map(encode_page_token)
-                .map(Into::into)
-                .unwrap_or_default(),
-        ),
-    ]))
+    Ok(page_response("experiments", page))
 }
 
 async fn update_experiment(

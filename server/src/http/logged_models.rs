@@ -1,8 +1,8 @@
 //! Logged-model endpoints (MLflow 3): create, get, finalize, delete, tags, params, artifact listing, search.
 
 use super::artifacts::{decode_once, file_infos, invalid_path, ArtifactService};
-use super::request::{encode_page_token, Req};
-use super::{call, ok_json, HttpError};
+use super::request::Req;
+use super::{call, ok_json, page_response, HttpError};
 use crate::artifacts::path::ArtifactPath;
 use crate::store::{
     DatasetRef, LoggedModelOrder, LoggedModelQuery, LoggedModelSortKey, LoggedModelStore,
@@ -295,14 +295,5 @@ async fn search_logged_models(
         offset: req.page_offset()?,
     };
     let page = call(&models, move |s| s.search_logged_models(&query)).await?;
-    Ok(ok_json(vec![
-        ("models", json!(page.items)),
-        (
-            "next_page_token",
-            page.next_offset
-                .map(encode_page_token)
-                .map(Into::into)
-                .unwrap_or_default(),
-        ),
-    ]))
+    Ok(page_response("models", page))
 }

@@ -1,8 +1,8 @@
 //! Metric history endpoints: get-history (paged) and get-history-bulk-interval (sampled).
 
-use super::request::{encode_page_token, Req};
+use super::request::Req;
 use super::runs::run_id;
-use super::{call, ok_json, HttpError, Store};
+use super::{call, ok_json, page_response, HttpError, Store};
 use crate::store::BulkIntervalQuery;
 use actix_web::{web, HttpRequest, HttpResponse, Scope};
 use cairn_schema::limits::{MAX_BULK_HISTORY_RESULTS, MAX_BULK_HISTORY_RUNS};
@@ -31,16 +31,7 @@ async fn get_metric_history(http: HttpRequest, store: Store) -> Result<HttpRespo
         s.metric_history(&id, &key, max_results, offset)
     })
     .await?;
-    Ok(ok_json(vec![
-        ("metrics", json!(page.items)),
-        (
-            "next_page_token",
-            page.next_offset
-                .map(encode_page_token)
-                .map(Into::into)
-                .unwrap_or_default(),
-        ),
-    ]))
+    Ok(page_response("metrics", page))
 }
 
 async fn get_metric_history_bulk_interval(

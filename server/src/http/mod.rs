@@ -68,6 +68,24 @@ pub(crate) fn ok_json(fields: Vec<(&str, Value)>) -> HttpResponse {
     HttpResponse::Ok().json(Value::Object(map))
 }
 
+/// A 200 with one page of results under `field` and, when more rows exist, the
+/// `next_page_token` (both omitted when empty, as MLflow does).
+pub(crate) fn page_response<T: serde::Serialize>(
+    field: &str,
+    page: crate::store::Page<T>,
+) -> HttpResponse {
+    ok_json(vec![
+        (field, serde_json::json!(page.items)),
+        (
+            "next_page_token",
+            page.next_offset
+                .map(request::encode_page_token)
+                .map(Into::into)
+                .unwrap_or_default(),
+        ),
+    ])
+}
+
 /// Registers every tracking route under `/api/2.0/mlflow` and `/ajax-api/2.0/mlflow`,
 /// and Cairn's own search routes under `/api/2.0/cairn`.
 pub fn routes(cfg: &mut web::ServiceConfig) {

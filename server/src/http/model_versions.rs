@@ -5,8 +5,8 @@ use super::artifacts::ArtifactService;
 use super::gates::{self, Promotions};
 use super::logged_models::LoggedModels;
 use super::registry::{registry_query, registry_tag, stage, tags, version, Registry};
-use super::request::{encode_page_token, Req};
-use super::{call, ok_json, HttpError, Store};
+use super::request::Req;
+use super::{call, ok_json, page_response, HttpError, Store};
 use crate::artifacts::path::ArtifactPath;
 use crate::store::{ArtifactKind, NewModelVersion};
 use actix_web::{web, HttpRequest, HttpResponse, Scope};
@@ -315,16 +315,7 @@ async fn search_model_versions(
     let req = Req::read(&http, &[])?;
     let query = registry_query(&req, Dialect::ModelVersions, 200_000, 200_000)?;
     let page = call(&registry, move |r| r.search_model_versions(&query)).await?;
-    Ok(ok_json(vec![
-        ("model_versions", json!(page.items)),
-        (
-            "next_page_token",
-            page.next_offset
-                .map(encode_page_token)
-                .map(Into::into)
-                .unwrap_or_default(),
-        ),
-    ]))
+    Ok(page_response("model_versions", page))
 }
 
 async fn set_model_version_tag(

@@ -2,11 +2,11 @@
 //! latest versions, aliases.
 
 use super::gates::{self, Promotions};
-use super::request::{encode_page_token, Req};
-use super::{call, ok_json, HttpError, Store};
+use super::request::Req;
+use super::{call, ok_json, page_response, HttpError, Store};
 use crate::store::{RegistryQuery, RegistryStore};
 use actix_web::{web, HttpRequest, HttpResponse, Scope};
-use cairn_schema::filter::{parse_mlflow_filter, parse_order_by, Dialect};
+use cairn_schema::filter::{parse_mlflow_filter, Dialect};
 use cairn_schema::registry::canonical_stage;
 use cairn_schema::{validate, ApiError, Tag};
 use serde_json::json;
@@ -99,27 +99,12 @@ pub(super) fn registry_query(
     default: i64,
     cap: i64,
 ) -> Result<RegistryQuery, HttpError> {
-    let max_results = req.i64_opt("max_results")?.unwrap_or(default);
-    if !(1..=cap).contains(&max_results) {
-        return Err(ApiError::invalid(format!(
-            "Invalid value {max_results} for parameter 'max_results' supplied. It must be between 1 and {cap}."
-        ))
-        .into());
-    }
-    let filter = match req.str_opt("filter")? {
-        Some(f) => parse_mlflow_filter(dialect, &f).map_err(|e| ApiError::invalid(e.0))?,
-        None => None,
-    };
-    let order_by = req
-        .str_list("order_by")?
-        .iter()
-        .map(|o| parse_order_by(dialect, o).map_err(|e| ApiError::invalid(e.0)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let params = req.search_params(dialect, parse_mlflow_filter, default, cap)?;
     Ok(RegistryQuery {
-        filter,
-        order_by,
-        max_results,
-        offset: req.page_offset()?,
+        filter: params.filter,
+        order_by: params.order_by,
+        max_results: params.max_results,
+        offset: params.offset,
     })
 }
 
@@ -224,16 +209,7 @@ async fn search_registered_models(
     let req = Req::read(&http, &[])?;
     let query = registry_query(&req, Dialect::RegisteredModels, 100, 1000)?;
     let page = call(&registry, move |r| r.search_registered_models(&query)).await?;
-    Ok(ok_json(vec![
-        ("registered_models", json!(page.items)),
-        (
-            "next_page_token",
-            page.next_offset
-                .map(encode_page_token)
-                .map(Into::into)
-                .unwrap_or_default(),
-        ),
-    ]))
+    Ok(page_response("registered_models", page))
 }
 
 /// Canonical stage names, or MLflow's 400 for an unknown one.

@@ -8,8 +8,24 @@ use super::error::HttpError;
 use actix_web::http::Method;
 use actix_web::HttpRequest;
 use base64::Engine;
+use cairn_schema::filter::{parse_order_by, Dialect, Expr, FilterError, OrderKey};
 use cairn_schema::{ApiError, Tag};
 use serde_json::{Map, Value};
+
+/// A filter parser: MLflow's grammar on MLflow's paths, Cairn's extended one beside them.
+pub type FilterParser = fn(Dialect, &str) -> Result<Option<Expr>, FilterError>;
+
+/// The `filter`, `order_by`, `max_results` and `page_token` of a search request.
+pub struct SearchParams {
+    /// Parsed filter; `None` matches everything.
+    pub filter: Option<Expr>,
+    /// Parsed sort keys, in order.
+    pub order_by: Vec<OrderKey>,
+    /// Page size, checked against the endpoint's bounds.
+    pub max_results: i64,
+    /// Rows to skip, from the page token.
+    pub offset: i64,
+}
 
 /// The fields of one request, from its JSON body or its query string.
 pub struct Req {
@@ -246,6 +262,39 @@ impl Req {
                 })
             })
             .collect()
+    }
+
+    /// Reads a search request's common fields for `dialect`: `max_results` (default
+    /// `default_max`, between 1 and `cap`), `filter` through `parse`, `order_by`, `page_token`.
+    pub fn search_params(
+        &self,
+        dialect: Dialect,
+        parse: FilterParser,
+        default_max: i64,
+        cap: i64,
+    ) -> Result<SearchParams, HttpError> {
+        let max_results = self.i64_opt("max_results")?.unwrap_or(default_max);
+        if !(1..=cap).contains(&max_results) {
+            return Err(ApiError::invalid(format!(
+                "Invalid value {max_results} for parameter 'max_results' supplied. It must be between 1 and {cap}."
+            ))
+            .into());
+        }
+        let filter = match self.str_opt("filter")? {
+            Some(f) => parse(dialect, &f).map_err(|e| ApiError::invalid(e.0))?,
+            None => None,
+        };
+        let order_by = self
+            .str_list("order_by")?
+            .iter()
+            .map(|o| parse_order_by(dialect, o).map_err(|e| ApiError::invalid(e.0)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SearchParams {
+            filter,
+            order_by,
+            max_results,
+            offset: self.page_offset()?,
+        })
     }
 
     /// The page offset in `page_token`; 0 when absent.

@@ -2,13 +2,11 @@
 //! log-batch, log-inputs, outputs, search.
 
 use super::experiments::view_type;
-use super::request::{encode_page_token, Req};
-use super::{call, ok_json, HttpError, Store};
+use super::request::{FilterParser, Req};
+use super::{call, ok_json, page_response, HttpError, Store};
 use crate::store::{Batch, DatasetRef, ModelMetric, NewRun, RunQuery, RunUpdate};
 use actix_web::{web, HttpRequest, HttpResponse, Scope};
-use cairn_schema::filter::{
-    parse_filter, parse_mlflow_filter, parse_order_by, Dialect, Expr, FilterError,
-};
+use cairn_schema::filter::{parse_filter, parse_mlflow_filter, Dialect};
 use cairn_schema::limits::*;
 use cairn_schema::{
     validate, ApiError, Dataset, DatasetInput, Metric, ModelOutput, Param, RunStatus, Tag,
@@ -414,9 +412,6 @@ async fn log_outputs(
     Ok(ok_json(vec![]))
 }
 
-/// A filter parser: MLflow's grammar on MLflow's paths, Cairn's extended one beside them.
-pub(super) type FilterParser = fn(Dialect, &str) -> Result<Option<Expr>, FilterError>;
-
 async fn search_runs(
     http: HttpRequest,
     body: web::Bytes,
@@ -446,41 +441,20 @@ async fn search(
         .iter()
         .map(|id| validate::experiment_id(id))
         .collect::<Result<Vec<_>, _>>()?;
-    let max_results = req
-        .i64_opt("max_results")?
-        .unwrap_or(DEFAULT_RUN_SEARCH_RESULTS);
-    if !(1..=MAX_SEARCH_RESULTS).contains(&max_results) {
-        return Err(ApiError::invalid(format!(
-            "Invalid value {max_results} for parameter 'max_results' supplied. It must be between 1 and {MAX_SEARCH_RESULTS}."
-        ))
-        .into());
-    }
-    let filter = match req.str_opt("filter")? {
-        Some(f) => parse(Dialect::Runs, &f).map_err(|e| ApiError::invalid(e.0))?,
-        None => None,
-    };
-    let order_by = req
-        .str_list("order_by")?
-        .iter()
-        .map(|o| parse_order_by(Dialect::Runs, o).map_err(|e| ApiError::invalid(e.0)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let params = req.search_params(
+        Dialect::Runs,
+        parse,
+        DEFAULT_RUN_SEARCH_RESULTS,
+        MAX_SEARCH_RESULTS,
+    )?;
     let query = RunQuery {
         experiment_ids,
-        filter,
-        order_by,
+        filter: params.filter,
+        order_by: params.order_by,
         view: view_type(&req, "run_view_type")?,
-        max_results,
-        offset: req.page_offset()?,
+        max_results: params.max_results,
+        offset: params.offset,
     };
     let page = call(&store, move |s| s.search_runs(&query)).await?;
-    Ok(ok_json(vec![
-        ("runs", json!(page.items)),
-        (
-            "next_page_token",
-            page.next_offset
-                .map(encode_page_token)
-                .map(Into::into)
-                .unwrap_or_default(),
-        ),
-    ]))
+    Ok(page_response("runs", page))
 }
