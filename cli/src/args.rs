@@ -17,6 +17,35 @@ pub enum Command {
     Server(ServerArgs),
     /// Permanently delete runs deleted earlier and the artifact blobs nothing references.
     Gc(GcArgs),
+    /// Evaluate LLM outputs: BLEU, chrF, ROUGE.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Score every case of a JSONL file (the reference-vector layout) and print one JSON
+    /// object per case: its id and the fields of its expected object.
+    Cases(EvalCasesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalCasesArgs {
+    /// Which metric the cases are for.
+    #[arg(long, value_enum)]
+    pub metric: MetricArg,
+    /// The cases, one JSON object per line (`-` for standard input).
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum MetricArg {
+    /// sacrebleu BLEU.
+    Bleu,
+    /// sacrebleu chrF / chrF++.
+    Chrf,
+    /// rouge-score ROUGE-N / L / Lsum.
+    Rouge,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! The `cairn` binary: parses the command line and dispatches to one function per command.
 
 mod args;
+mod eval;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -18,6 +19,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Server(server) => run_server(server.into_config()?),
         Command::Gc(gc) => run_gc(gc),
+        Command::Eval(args::EvalCommand::Cases(cases)) => eval::cases(cases),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Evaluation metrics for LLM outputs, reproducing the reference Python packages to 1e-9.
 
 pub mod bleu;
+pub mod cases;
 pub mod chrf;
 pub mod input;
 pub mod porter;
