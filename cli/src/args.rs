@@ -20,6 +20,42 @@ pub enum Command {
     /// Evaluate LLM outputs: BLEU, chrF, ROUGE.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Work with runs.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+}
+
+/// Where the server is.
+#[derive(Debug, Args)]
+pub struct ServerUri {
+    /// The tracking server.
+    #[arg(
+        long,
+        env = "CAIRN_TRACKING_URI",
+        default_value = "http://127.0.0.1:5000"
+    )]
+    pub tracking_uri: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// List the runs of an experiment that no other run beats on every named metric.
+    Pareto(ParetoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ParetoArgs {
+    /// Experiment name or id.
+    #[arg(long)]
+    pub experiment: String,
+    /// Metrics to maximise, e.g. metrics.bleu (repeatable).
+    #[arg(long = "max")]
+    pub maximize: Vec<String>,
+    /// Metrics to minimise, e.g. metrics.cost_usd (repeatable).
+    #[arg(long = "min")]
+    pub minimize: Vec<String>,
+    #[command(flatten)]
+    pub server: ServerUri,
 }
 
 #[derive(Debug, Subcommand)]
@@ -27,6 +63,52 @@ pub enum EvalCommand {
     /// Score every case of a JSONL file (the reference-vector layout) and print one JSON
     /// object per case: its id and the fields of its expected object.
     Cases(EvalCasesArgs),
+    /// Score predictions against references (text: one per line; or JSONL), print the
+    /// scores, and with --run log the aggregates as metrics and the rows as an eval table.
+    Score(EvalScoreArgs),
+    /// Compare the eval tables of two runs example by example, with a paired bootstrap.
+    Diff(EvalDiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalScoreArgs {
+    /// Model outputs: text (one per line) or JSONL with `output` and optionally `input`,
+    /// `id`, `latency_ms`, `prompt_tokens`, `completion_tokens`, `cost_usd`.
+    #[arg(long)]
+    pub predictions: PathBuf,
+    /// References: text (one per line) or JSONL with `reference`.
+    #[arg(long)]
+    pub references: PathBuf,
+    /// Metrics, comma-separated.
+    #[arg(long, default_value = "bleu,chrf,rouge", value_delimiter = ',')]
+    pub metrics: Vec<String>,
+    /// Log the aggregates and the eval table to this run.
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Where the table goes inside the run's artifacts.
+    #[arg(long, default_value = "eval/results.json")]
+    pub table: String,
+    #[command(flatten)]
+    pub server: ServerUri,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalDiffArgs {
+    /// The baseline run.
+    pub run_a: String,
+    /// The run compared with it.
+    pub run_b: String,
+    /// The table inside each run's artifacts (default: the run's logged table, else eval/results.json).
+    #[arg(long)]
+    pub table: Option<String>,
+    /// Bootstrap resamples.
+    #[arg(long, default_value_t = 1000)]
+    pub resamples: usize,
+    /// Bootstrap seed.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub server: ServerUri,
 }
 
 #[derive(Debug, Args)]

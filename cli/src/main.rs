@@ -2,6 +2,7 @@
 
 mod args;
 mod eval;
+mod runs;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -20,7 +21,18 @@ fn main() -> anyhow::Result<()> {
         Command::Server(server) => run_server(server.into_config()?),
         Command::Gc(gc) => run_gc(gc),
         Command::Eval(args::EvalCommand::Cases(cases)) => eval::cases(cases),
+        Command::Eval(args::EvalCommand::Score(score)) => block_on(eval::score(score)),
+        Command::Eval(args::EvalCommand::Diff(diff)) => block_on(eval::diff(diff)),
+        Command::Runs(args::RunsCommand::Pareto(pareto)) => block_on(runs::pareto(pareto)),
     }
+}
+
+/// Runs one async command on a small runtime.
+fn block_on(work: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(work)
 }
 
 fn run_gc(args: args::GcArgs) -> anyhow::Result<()> {

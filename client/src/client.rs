@@ -224,6 +224,93 @@ impl Client {
     }
 }
 
+/// Percent-encodes each segment of an artifact path, keeping the `/` separators.
+fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            seg.bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+impl Client {
+    /// The proxied artifact URL of `path` inside a run's artifacts.
+    fn artifact_url(&self, run: &Run, path: &str) -> Result<String, Error> {
+        let root = run
+            .info
+            .artifact_uri
+            .strip_prefix("mlflow-artifacts:/")
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "run {} keeps its artifacts outside this server",
+                    run.info.run_id
+                ))
+            })?;
+        Ok(format!(
+            "{}/api/2.0/mlflow-artifacts/artifacts/{}/{}",
+            self.base,
+            encode_path(root.trim_matches('/')),
+            encode_path(path)
+        ))
+    }
+
+    /// Uploads bytes as the artifact `path` of a run.
+    pub async fn upload_artifact(
+        &self,
+        run: &Run,
+        path: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), Error> {
+        let resp = self
+            .http
+            .put(self.artifact_url(run, path)?)
+            .body(bytes)
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            return Self::decode::<Value>(resp).await.map(|_| ());
+        }
+        Ok(())
+    }
+
+    /// Downloads the artifact `path` of a run.
+    pub async fn download_artifact(&self, run: &Run, path: &str) -> Result<Vec<u8>, Error> {
+        let resp = self.http.get(self.artifact_url(run, path)?).send().await?;
+        if !resp.status().is_success() {
+            return Self::decode::<Value>(resp).await.map(|_| Vec::new());
+        }
+        Ok(resp.bytes().await?.to_vec())
+    }
+
+    /// Sets a run tag.
+    pub async fn set_tag(&self, run_id: &str, key: &str, value: &str) -> Result<(), Error> {
+        let _: Value = self
+            .post(
+                "runs/set-tag",
+                json!({ "run_id": run_id, "key": key, "value": value }),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// An experiment by id.
+    pub async fn get_experiment(&self, id: &str) -> Result<Experiment, Error> {
+        let v: Value = self
+            .get("experiments/get", &[("experiment_id", id)])
+            .await?;
+        Self::field(v, "experiment")
+    }
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
