@@ -88,6 +88,10 @@ pub struct EvalScoreArgs {
     /// Where the table goes inside the run's artifacts.
     #[arg(long, default_value = "eval/results.json")]
     pub table: String,
+    /// A price table (JSON, USD per million tokens per model) for predictions that carry
+    /// `model` and token counts but no `cost_usd`. Read from disk, never fetched.
+    #[arg(long)]
+    pub prices: Option<PathBuf>,
     #[command(flatten)]
     pub server: ServerUri,
 }

@@ -51,6 +51,8 @@ struct Example {
     prompt_tokens: Option<u64>,
     completion_tokens: Option<u64>,
     cost_usd: Option<f64>,
+    model: Option<String>,
+    cached_prompt_tokens: Option<u64>,
 }
 
 /// Lines of a text file, or the objects of a JSONL file (`.jsonl`, or every line an object).
@@ -119,6 +121,8 @@ fn examples(args: &EvalScoreArgs) -> anyhow::Result<Vec<Example>> {
             prompt_tokens: p.get("prompt_tokens").and_then(|v| v.as_u64()),
             completion_tokens: p.get("completion_tokens").and_then(|v| v.as_u64()),
             cost_usd: p.get("cost_usd").and_then(|v| v.as_f64()),
+            model: p.get("model").and_then(|v| v.as_str()).map(str::to_owned),
+            cached_prompt_tokens: p.get("cached_prompt_tokens").and_then(|v| v.as_u64()),
         })
         .collect())
 }
@@ -130,8 +134,27 @@ pub async fn score(args: EvalScoreArgs) -> anyhow::Result<()> {
     use cairn_client::eval::rouge::RougeScorer;
     use cairn_client::eval::table::{aggregates, EvalRow, EvalTable};
 
-    let examples = examples(&args)?;
+    let mut examples = examples(&args)?;
     anyhow::ensure!(!examples.is_empty(), "there are no examples to score");
+    if let Some(path) = &args.prices {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let prices = cairn_client::eval::cost::PriceTable::from_json(&text)?;
+        for (n, e) in examples.iter_mut().enumerate() {
+            if let (None, Some(model)) = (e.cost_usd, &e.model) {
+                let usage = cairn_client::eval::cost::Usage {
+                    prompt_tokens: e.prompt_tokens.unwrap_or(0),
+                    completion_tokens: e.completion_tokens.unwrap_or(0),
+                    cached_prompt_tokens: e.cached_prompt_tokens.unwrap_or(0),
+                };
+                e.cost_usd = Some(
+                    prices
+                        .cost(model, usage)
+                        .with_context(|| format!("pricing example {}", n + 1))?,
+                );
+            }
+        }
+    }
     let wants = |m: &str| args.metrics.iter().any(|x| x.eq_ignore_ascii_case(m));
     for m in &args.metrics {
         anyhow::ensure!(

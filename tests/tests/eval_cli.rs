@@ -169,3 +169,79 @@ fn a_sweep_is_scored_logged_diffed_and_its_pareto_front_found() {
         "verbose is dominated by few-shot: {front}"
     );
 }
+
+#[test]
+fn token_usage_is_priced_from_a_price_table_file() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let prices = dir.path().join("prices.json");
+    std::fs::write(
+        &prices,
+        r#"{"models": {"small": {"input": 1.0, "output": 2.0, "cached_input": 0.5}}}"#,
+    )
+    .unwrap();
+    let preds = dir.path().join("p.jsonl");
+    let line = json!({"output": "Tokyo.", "model": "small", "prompt_tokens": 1_000_000, "completion_tokens": 500_000,
+                      "cached_prompt_tokens": 200_000});
+    std::fs::write(&preds, format!("{line}\n")).unwrap();
+    let refs = dir.path().join("r.txt");
+    std::fs::write(&refs, "Tokyo.\n").unwrap();
+    let run = server.run(&server.experiment("priced"));
+    cairn(
+        &server,
+        &[
+            "eval",
+            "score",
+            "--predictions",
+            preds.to_str().unwrap(),
+            "--references",
+            refs.to_str().unwrap(),
+            "--prices",
+            prices.to_str().unwrap(),
+            "--run",
+            &run,
+        ],
+    );
+    // 800k uncached prompt tokens at $1/M + 200k cached at $0.5/M + 500k output at $2/M.
+    let metrics = server.get_run(&run)["data"]["metrics"].clone();
+    let total = metrics
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == "cost_usd_total")
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    assert!((total - 1.9).abs() < 1e-12, "{total}");
+
+    let unknown = dir.path().join("u.jsonl");
+    std::fs::write(
+        &unknown,
+        format!(
+            "{}\n",
+            json!({"output": "x", "model": "huge", "prompt_tokens": 1})
+        ),
+    )
+    .unwrap();
+    let out = Command::new(cairn_binary())
+        .args([
+            "eval",
+            "score",
+            "--predictions",
+            unknown.to_str().unwrap(),
+            "--references",
+            refs.to_str().unwrap(),
+        ])
+        .args([
+            "--prices",
+            prices.to_str().unwrap(),
+            "--tracking-uri",
+            &server.url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "an unpriced model is an error, never a silent $0"
+    );
+}
