@@ -329,7 +329,9 @@ async fn run_table(
 
 /// Pairs two runs' eval tables; prints wins/losses/ties, regressions and a bootstrap.
 pub async fn diff(args: EvalDiffArgs) -> anyhow::Result<()> {
-    use cairn_client::eval::compare::{compare, mean, paired_bootstrap};
+    use cairn_client::eval::bleu::{bleu_statistics, BleuOptions, BleuStats};
+    use cairn_client::eval::compare::{compare, mean, paired_bootstrap, paired_bootstrap_by};
+    use cairn_client::eval::table::EvalTable;
     use cairn_client::eval::table::NON_SCORE_COLUMNS;
 
     let client = cairn_client::Client::new(&args.server.tracking_uri);
@@ -357,31 +359,83 @@ pub async fn diff(args: EvalDiffArgs) -> anyhow::Result<()> {
             comparison.only_in_b.len()
         );
     }
-    // Per-row pairs for the bootstrap, keyed the way `compare` keys them.
+    // Row pairs for the bootstrap, keyed the way `compare` keys them.
     let key = comparison.key_column.as_str();
-    let (ka, kb) = (a.column(key), b.column(key));
+    let pairs: Vec<(usize, usize)> = match (a.column(key), b.column(key)) {
+        (Some(ka), Some(kb)) => a
+            .rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, row)| b.rows.iter().position(|r| r[kb] == row[ka]).map(|j| (i, j)))
+            .collect(),
+        _ => Vec::new(),
+    };
     println!(
         "{:<10} {:>5} {:>6} {:>5} {:>10} {:>22} {:>8}",
         "metric", "wins", "losses", "ties", "delta", "95% interval", "p"
     );
+    let texts = |t: &EvalTable, col: &str| -> Option<Vec<String>> {
+        let c = t.column(col)?;
+        Some(
+            t.rows
+                .iter()
+                .map(|r| r[c].as_str().unwrap_or_default().to_owned())
+                .collect(),
+        )
+    };
     for m in &comparison.metrics {
-        let (ca, cb) = (a.column(&m.metric), b.column(&m.metric));
-        let mut xs = Vec::new();
-        let mut ys = Vec::new();
-        if let (Some(ka), Some(kb), Some(ca), Some(cb)) = (ka, kb, ca, cb) {
-            for row in &a.rows {
-                if let Some(other) = b.rows.iter().find(|r| r[kb] == row[ka]) {
-                    if let (Some(x), Some(y)) = (row[ca].as_f64(), other[cb].as_f64()) {
-                        xs.push(x);
-                        ys.push(y);
+        let corpus_bleu_stats = (m.metric == "bleu")
+            .then(|| {
+                let stats = |t: &EvalTable| -> Option<Vec<BleuStats>> {
+                    let (outs, refs) = (texts(t, "output")?, texts(t, "reference")?);
+                    let outs: Vec<&str> = outs.iter().map(String::as_str).collect();
+                    let refs = vec![refs.iter().map(String::as_str).collect::<Vec<_>>()];
+                    bleu_statistics(&outs, &refs, &BleuOptions::default()).ok()
+                };
+                Some((stats(&a)?, stats(&b)?))
+            })
+            .flatten();
+        let result = match &corpus_bleu_stats {
+            // Corpus BLEU is not a mean of sentence scores: resample rows, sum their
+            // statistics, and score the sums.
+            Some((sa, sb)) => {
+                paired_bootstrap_by(pairs.len(), args.resamples, args.seed, |sample| {
+                    let rows: Vec<usize> = match sample {
+                        Some(s) => s.to_vec(),
+                        None => (0..pairs.len()).collect(),
+                    };
+                    let (mut ta, mut tb) = (BleuStats::default(), BleuStats::default());
+                    for &r in &rows {
+                        ta.add(&sa[pairs[r].0]);
+                        tb.add(&sb[pairs[r].1]);
                     }
-                }
+                    let opts = BleuOptions::default();
+                    tb.score(&opts).score - ta.score(&opts).score
+                })
             }
-        }
-        match paired_bootstrap(&xs, &ys, mean, args.resamples, args.seed) {
+            None => {
+                let (ca, cb) = (a.column(&m.metric), b.column(&m.metric));
+                let (xs, ys): (Vec<f64>, Vec<f64>) = match (ca, cb) {
+                    (Some(ca), Some(cb)) => pairs
+                        .iter()
+                        .filter_map(|&(i, j)| {
+                            Some((a.rows[i][ca].as_f64()?, b.rows[j][cb].as_f64()?))
+                        })
+                        .unzip(),
+                    _ => (Vec::new(), Vec::new()),
+                };
+                paired_bootstrap(&xs, &ys, mean, args.resamples, args.seed)
+            }
+        };
+        let name = if corpus_bleu_stats.is_some() {
+            "bleu*"
+        } else {
+            m.metric.as_str()
+        };
+        match result {
             Ok(bs) => println!(
                 "{:<10} {:>5} {:>6} {:>5} {:>+10.4} {:>22} {:>8.4}",
-                m.metric,
+                name,
                 m.wins,
                 m.losses,
                 m.ties,
@@ -391,9 +445,12 @@ pub async fn diff(args: EvalDiffArgs) -> anyhow::Result<()> {
             ),
             Err(_) => println!(
                 "{:<10} {:>5} {:>6} {:>5} {:>10}",
-                m.metric, m.wins, m.losses, m.ties, "-"
+                name, m.wins, m.losses, m.ties, "-"
             ),
         }
+    }
+    if comparison.metrics.iter().any(|m| m.metric == "bleu") {
+        println!("bleu*: wins/losses/ties per example by sentence BLEU; delta and interval on corpus BLEU");
     }
     for m in &comparison.metrics {
         for r in m.regressions.iter().take(3) {

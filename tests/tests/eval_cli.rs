@@ -137,6 +137,16 @@ fn a_sweep_is_scored_logged_diffed_and_its_pareto_front_found() {
         bleu_line.split_whitespace().nth(1) == Some("3"),
         "few-shot wins every example: {bleu_line}"
     );
+    // The bootstrap is on corpus BLEU: its delta is the difference of the logged corpus scores.
+    let delta: f64 = bleu_line
+        .split_whitespace()
+        .nth(4)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let zero_shot = server.get_run(&runs[0].1);
+    let logged = metric(&few_shot, "bleu").unwrap() - metric(&zero_shot, "bleu").unwrap();
+    assert!((delta - logged).abs() < 1e-4, "{delta} vs {logged}: {diff}");
 
     let front = cairn(
         &server,

@@ -137,11 +137,29 @@ pub fn corpus_bleu<R: Reference>(
     opts: &BleuOptions,
 ) -> Result<BleuScore, InputError> {
     let refs = references_by_segment(hypotheses.len(), references)?;
-    let mut stats = Stats::default();
+    let mut stats = BleuStats::default();
     for (hypothesis, segment_refs) in hypotheses.iter().zip(&refs) {
         stats.add(&segment_stats(hypothesis, segment_refs, opts));
     }
     Ok(stats.score(opts))
+}
+
+/// Per-segment BLEU statistics of a corpus; their sum scores as [`corpus_bleu`] does.
+///
+/// # Errors
+///
+/// As [`corpus_bleu`].
+pub fn bleu_statistics<R: Reference>(
+    hypotheses: &[&str],
+    references: &[Vec<R>],
+    opts: &BleuOptions,
+) -> Result<Vec<BleuStats>, InputError> {
+    let refs = references_by_segment(hypotheses.len(), references)?;
+    Ok(hypotheses
+        .iter()
+        .zip(&refs)
+        .map(|(h, r)| segment_stats(h, r, opts))
+        .collect())
 }
 
 /// BLEU of one hypothesis against its references (sacrebleu `sentence_bleu`).
@@ -161,17 +179,19 @@ pub fn sentence_bleu(
     corpus_bleu(&[hypothesis], &streams, opts)
 }
 
-/// Sufficient statistics of one segment or of a whole corpus.
-#[derive(Debug, Default)]
-struct Stats {
+/// BLEU's sufficient statistics of one or more segments: lengths and n-gram matches.
+/// They add up, so a corpus score (or a bootstrap resample of one) is the score of a sum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BleuStats {
     sys_len: u64,
     ref_len: u64,
     correct: [u64; MAX_ORDER],
     total: [u64; MAX_ORDER],
 }
 
-impl Stats {
-    fn add(&mut self, other: &Stats) {
+impl BleuStats {
+    /// Adds another segment's (or corpus's) statistics.
+    pub fn add(&mut self, other: &BleuStats) {
         self.sys_len += other.sys_len;
         self.ref_len += other.ref_len;
         for n in 0..MAX_ORDER {
@@ -181,7 +201,7 @@ impl Stats {
     }
 
     /// sacrebleu's `compute_bleu`, operation for operation.
-    fn score(&self, opts: &BleuOptions) -> BleuScore {
+    pub fn score(&self, opts: &BleuOptions) -> BleuScore {
         let sys_len = self.sys_len as f64;
         let ref_len = self.ref_len as f64;
         let bp = if self.sys_len >= self.ref_len {
@@ -275,7 +295,7 @@ fn ngram_counts<'a>(tokens: &'a [&'a str]) -> HashMap<&'a [&'a str], u64> {
     counts
 }
 
-fn segment_stats(hypothesis: &str, references: &[&str], opts: &BleuOptions) -> Stats {
+fn segment_stats(hypothesis: &str, references: &[&str], opts: &BleuOptions) -> BleuStats {
     let hyp_text = preprocess(hypothesis, opts);
     let hyp_tokens: Vec<&str> = split_python_whitespace(&hyp_text).collect();
     let ref_texts: Vec<String> = references.iter().map(|r| preprocess(r, opts)).collect();
@@ -294,10 +314,10 @@ fn segment_stats(hypothesis: &str, references: &[&str], opts: &BleuOptions) -> S
     }
 
     let hyp_len = hyp_tokens.len() as u64;
-    let mut stats = Stats {
+    let mut stats = BleuStats {
         sys_len: hyp_len,
         ref_len: closest_ref_len(hyp_len, ref_tokens.iter().map(|t| t.len() as u64)),
-        ..Stats::default()
+        ..BleuStats::default()
     };
     for (gram, count) in ngram_counts(&hyp_tokens) {
         let n = gram.len() - 1;

@@ -249,18 +249,42 @@ pub fn paired_bootstrap(
     if n == 0 || resamples == 0 {
         return Err(CompareError::Empty);
     }
-    let delta = statistic(b_scores) - statistic(a_scores);
+    paired_bootstrap_by(n, resamples, seed, |sample| match sample {
+        None => statistic(b_scores) - statistic(a_scores),
+        Some(idx) => {
+            let a: Vec<f64> = idx.iter().map(|&i| a_scores[i]).collect();
+            let b: Vec<f64> = idx.iter().map(|&i| b_scores[i]).collect();
+            statistic(&b) - statistic(&a)
+        }
+    })
+}
+
+/// The paired bootstrap of [`paired_bootstrap`] for any statistic of `n` paired rows:
+/// `delta_of(None)` is the observed B − A difference, `delta_of(Some(rows))` the
+/// difference on one resample (row indices drawn with replacement). This is how a
+/// corpus-level metric such as corpus BLEU is bootstrapped from per-row statistics.
+///
+/// # Errors
+///
+/// [`CompareError::Empty`] when `n` or `resamples` is 0.
+pub fn paired_bootstrap_by(
+    n: usize,
+    resamples: usize,
+    seed: u64,
+    mut delta_of: impl FnMut(Option<&[usize]>) -> f64,
+) -> Result<Bootstrap, CompareError> {
+    if n == 0 || resamples == 0 {
+        return Err(CompareError::Empty);
+    }
+    let delta = delta_of(None);
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut a_sample = vec![0.0; n];
-    let mut b_sample = vec![0.0; n];
+    let mut sample = vec![0usize; n];
     let mut deltas: Vec<f64> = (0..resamples)
         .map(|_| {
-            for slot in 0..n {
-                let i = rng.gen_range(0..n);
-                a_sample[slot] = a_scores[i];
-                b_sample[slot] = b_scores[i];
+            for slot in sample.iter_mut() {
+                *slot = rng.gen_range(0..n);
             }
-            statistic(&b_sample) - statistic(&a_sample)
+            delta_of(Some(&sample))
         })
         .collect();
     deltas.sort_by(f64::total_cmp);
