@@ -327,11 +327,61 @@ async fn run_table(
     )?)
 }
 
+/// Summed-statistics scorer of a corpus metric.
+type CorpusScore = Box<dyn Fn(&[u64]) -> f64>;
+
+/// Per-row statistics of table A, of table B, and the scorer of their sums.
+type CorpusStatistics = (Vec<Vec<u64>>, Vec<Vec<u64>>, CorpusScore);
+
+/// Per-row sufficient statistics of both tables for a corpus-level metric (BLEU, chrF),
+/// from their `output` and `reference` columns, and how to score summed statistics.
+fn corpus_statistics(
+    metric: &str,
+    a: &cairn_client::eval::table::EvalTable,
+    b: &cairn_client::eval::table::EvalTable,
+) -> Option<CorpusStatistics> {
+    use cairn_client::eval::bleu::{bleu_statistics, BleuOptions, BleuStats};
+    use cairn_client::eval::chrf::{chrf_from_statistics, chrf_statistics, ChrfOptions};
+    let texts = |t: &cairn_client::eval::table::EvalTable, col: &str| -> Option<Vec<String>> {
+        let c = t.column(col)?;
+        Some(
+            t.rows
+                .iter()
+                .map(|r| r[c].as_str().unwrap_or_default().to_owned())
+                .collect(),
+        )
+    };
+    let rows = |t: &cairn_client::eval::table::EvalTable| -> Option<Vec<Vec<u64>>> {
+        let (outs, refs) = (texts(t, "output")?, texts(t, "reference")?);
+        let outs: Vec<&str> = outs.iter().map(String::as_str).collect();
+        let refs = vec![refs.iter().map(String::as_str).collect::<Vec<_>>()];
+        match metric {
+            "bleu" => Some(
+                bleu_statistics(&outs, &refs, &BleuOptions::default())
+                    .ok()?
+                    .iter()
+                    .map(BleuStats::to_vec)
+                    .collect(),
+            ),
+            "chrf" => chrf_statistics(&outs, &refs, &ChrfOptions::default()).ok(),
+            _ => None,
+        }
+    };
+    let score: CorpusScore = match metric {
+        "bleu" => Box::new(|s: &[u64]| {
+            BleuStats::from_slice(s)
+                .score(&BleuOptions::default())
+                .score
+        }),
+        "chrf" => Box::new(|s: &[u64]| chrf_from_statistics(s, &ChrfOptions::default())),
+        _ => return None,
+    };
+    Some((rows(a)?, rows(b)?, score))
+}
+
 /// Pairs two runs' eval tables; prints wins/losses/ties, regressions and a bootstrap.
 pub async fn diff(args: EvalDiffArgs) -> anyhow::Result<()> {
-    use cairn_client::eval::bleu::{bleu_statistics, BleuOptions, BleuStats};
     use cairn_client::eval::compare::{compare, mean, paired_bootstrap, paired_bootstrap_by};
-    use cairn_client::eval::table::EvalTable;
     use cairn_client::eval::table::NON_SCORE_COLUMNS;
 
     let client = cairn_client::Client::new(&args.server.tracking_uri);
@@ -374,43 +424,28 @@ pub async fn diff(args: EvalDiffArgs) -> anyhow::Result<()> {
         "{:<10} {:>5} {:>6} {:>5} {:>10} {:>22} {:>8}",
         "metric", "wins", "losses", "ties", "delta", "95% interval", "p"
     );
-    let texts = |t: &EvalTable, col: &str| -> Option<Vec<String>> {
-        let c = t.column(col)?;
-        Some(
-            t.rows
-                .iter()
-                .map(|r| r[c].as_str().unwrap_or_default().to_owned())
-                .collect(),
-        )
-    };
     for m in &comparison.metrics {
-        let corpus_bleu_stats = (m.metric == "bleu")
-            .then(|| {
-                let stats = |t: &EvalTable| -> Option<Vec<BleuStats>> {
-                    let (outs, refs) = (texts(t, "output")?, texts(t, "reference")?);
-                    let outs: Vec<&str> = outs.iter().map(String::as_str).collect();
-                    let refs = vec![refs.iter().map(String::as_str).collect::<Vec<_>>()];
-                    bleu_statistics(&outs, &refs, &BleuOptions::default()).ok()
-                };
-                Some((stats(&a)?, stats(&b)?))
-            })
-            .flatten();
-        let result = match &corpus_bleu_stats {
-            // Corpus BLEU is not a mean of sentence scores: resample rows, sum their
-            // statistics, and score the sums.
-            Some((sa, sb)) => {
+        // Corpus BLEU and chrF are not means of sentence scores: resample rows, sum their
+        // statistics, and score the sums.
+        let corpus = corpus_statistics(&m.metric, &a, &b);
+        let result = match &corpus {
+            Some((sa, sb, score)) => {
                 paired_bootstrap_by(pairs.len(), args.resamples, args.seed, |sample| {
                     let rows: Vec<usize> = match sample {
                         Some(s) => s.to_vec(),
                         None => (0..pairs.len()).collect(),
                     };
-                    let (mut ta, mut tb) = (BleuStats::default(), BleuStats::default());
+                    let width = sa.first().map(Vec::len).unwrap_or(0);
+                    let (mut ta, mut tb) = (vec![0u64; width], vec![0u64; width]);
                     for &r in &rows {
-                        ta.add(&sa[pairs[r].0]);
-                        tb.add(&sb[pairs[r].1]);
+                        ta.iter_mut()
+                            .zip(&sa[pairs[r].0])
+                            .for_each(|(t, v)| *t += v);
+                        tb.iter_mut()
+                            .zip(&sb[pairs[r].1])
+                            .for_each(|(t, v)| *t += v);
                     }
-                    let opts = BleuOptions::default();
-                    tb.score(&opts).score - ta.score(&opts).score
+                    score(&tb) - score(&ta)
                 })
             }
             None => {
@@ -427,10 +462,10 @@ pub async fn diff(args: EvalDiffArgs) -> anyhow::Result<()> {
                 paired_bootstrap(&xs, &ys, mean, args.resamples, args.seed)
             }
         };
-        let name = if corpus_bleu_stats.is_some() {
-            "bleu*"
+        let name = if corpus.is_some() {
+            format!("{}*", m.metric)
         } else {
-            m.metric.as_str()
+            m.metric.clone()
         };
         match result {
             Ok(bs) => println!(
@@ -449,8 +484,12 @@ pub async fn diff(args: EvalDiffArgs) -> anyhow::Result<()> {
             ),
         }
     }
-    if comparison.metrics.iter().any(|m| m.metric == "bleu") {
-        println!("bleu*: wins/losses/ties per example by sentence BLEU; delta and interval on corpus BLEU");
+    if comparison
+        .metrics
+        .iter()
+        .any(|m| m.metric == "bleu" || m.metric == "chrf")
+    {
+        println!("*: wins/losses/ties per example by sentence score; delta, interval and p on the corpus score");
     }
     for m in &comparison.metrics {
         for r in m.regressions.iter().take(3) {

@@ -190,6 +190,26 @@ pub struct BleuStats {
 }
 
 impl BleuStats {
+    /// The statistics as a flat vector (`sys_len`, `ref_len`, matches by order, totals by
+    /// order), for code that sums statistics generically.
+    pub fn to_vec(&self) -> Vec<u64> {
+        let mut v = vec![self.sys_len, self.ref_len];
+        v.extend_from_slice(&self.correct);
+        v.extend_from_slice(&self.total);
+        v
+    }
+
+    /// The inverse of [`BleuStats::to_vec`]; missing entries count as 0.
+    pub fn from_slice(v: &[u64]) -> BleuStats {
+        let at = |i: usize| v.get(i).copied().unwrap_or(0);
+        BleuStats {
+            sys_len: at(0),
+            ref_len: at(1),
+            correct: std::array::from_fn(|n| at(2 + n)),
+            total: std::array::from_fn(|n| at(2 + MAX_ORDER + n)),
+        }
+    }
+
     /// Adds another segment's (or corpus's) statistics.
     pub fn add(&mut self, other: &BleuStats) {
         self.sys_len += other.sys_len;
@@ -375,5 +395,17 @@ mod tests {
         let s = sentence_bleu("a, b.", &["a , b ."], &opts).unwrap();
         assert_eq!(s.sys_len, 2);
         assert_eq!(s.counts[0], 0.0);
+    }
+
+    #[test]
+    fn summed_segment_statistics_score_as_the_corpus_does() {
+        let hyps = ["the cat sat on the mat", "a dog barks loudly here"];
+        let refs = vec![vec!["the cat sat on a mat", "the dog barks loudly"]];
+        let opts = BleuOptions::default();
+        let mut sum = BleuStats::default();
+        for s in bleu_statistics(&hyps, &refs, &opts).unwrap() {
+            sum.add(&BleuStats::from_slice(&s.to_vec()));
+        }
+        assert_eq!(sum.score(&opts), corpus_bleu(&hyps, &refs, &opts).unwrap());
     }
 }

@@ -106,6 +106,30 @@ pub fn corpus_chrf<R: Reference>(
     })
 }
 
+/// Per-segment chrF statistics of a corpus (n-gram match counts); summed element-wise
+/// and passed to [`chrf_from_statistics`] they give [`corpus_chrf`]'s score.
+///
+/// # Errors
+///
+/// As [`corpus_chrf`].
+pub fn chrf_statistics<R: Reference>(
+    hypotheses: &[&str],
+    references: &[Vec<R>],
+    opts: &ChrfOptions,
+) -> Result<Vec<Vec<u64>>, InputError> {
+    let refs = references_by_segment(hypotheses.len(), references)?;
+    Ok(hypotheses
+        .iter()
+        .zip(&refs)
+        .map(|(h, r)| segment_stats(h, r, opts))
+        .collect())
+}
+
+/// The chrF score of summed statistics from [`chrf_statistics`].
+pub fn chrf_from_statistics(stats: &[u64], opts: &ChrfOptions) -> f64 {
+    f_score(stats, opts)
+}
+
 /// chrF of one hypothesis against its references (sacrebleu `sentence_chrf`): the
 /// same computation as [`corpus_chrf`] with one segment.
 ///
@@ -324,5 +348,20 @@ mod tests {
         };
         let stats = segment_stats("ab", &["xyz", "ab", "abc"], &opts);
         assert_eq!(stats, [2, 2, 2]);
+    }
+
+    #[test]
+    fn summed_segment_statistics_score_as_the_corpus_does() {
+        let hyps = ["the cat sat on the mat", "a dog barks loudly here"];
+        let refs = vec![vec!["the cat sat on a mat", "the dog barks loudly"]];
+        let opts = ChrfOptions::default();
+        let stats = chrf_statistics(&hyps, &refs, &opts).unwrap();
+        let sum: Vec<u64> = (0..stats[0].len())
+            .map(|i| stats.iter().map(|s| s[i]).sum())
+            .collect();
+        assert_eq!(
+            chrf_from_statistics(&sum, &opts),
+            corpus_chrf(&hyps, &refs, &opts).unwrap().score
+        );
     }
 }
