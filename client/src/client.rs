@@ -4,12 +4,66 @@ use crate::Error;
 use cairn_schema::{Experiment, Metric, Param, Run, RunInfo, RunStatus, Tag};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
+use std::time::Duration;
 
 /// A tracking-server client. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Client {
     base: String,
     http: reqwest::Client,
+    retry: RetryPolicy,
+}
+
+/// When a failed call is tried again: only on connection errors, timeouts, HTTP 429 and
+/// 5xx — never on another 4xx, which the same request would get again. Waits grow
+/// exponentially from `base_delay` (capped at `max_delay`) with jitter, and the retries
+/// stop after `max_retries` or when the next wait would pass `deadline` since the first try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// The first wait.
+    pub base_delay: Duration,
+    /// The longest single wait.
+    pub max_delay: Duration,
+    /// No retry starts later than this after the first attempt.
+    pub deadline: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 4,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(2),
+            deadline: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn never() -> Self {
+        RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// The wait before retry number `retry` (from 0): exponential, capped, jittered to
+    /// between half and all of it so that many clients do not retry in lockstep.
+    pub fn delay(&self, retry: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(retry.min(20)));
+        let capped = exp.min(self.max_delay);
+        capped.mul_f64(rand::random::<f64>().mul_add(0.5, 0.5))
+    }
+}
+
+/// Whether an answer is worth trying again.
+fn retryable_status(status: u16) -> bool {
+    status == 429 || (500..600).contains(&status)
 }
 
 /// A runs/search request.
@@ -33,6 +87,39 @@ impl Client {
         Client {
             base: base_url.trim_end_matches('/').to_owned(),
             http: reqwest::Client::new(),
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// The same client with another retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Client {
+        self.retry = retry;
+        self
+    }
+
+    /// Sends a request built by `build`, again under the retry policy on connection
+    /// errors, timeouts, 429 and 5xx. The last answer (or error) is returned.
+    async fn send(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, Error> {
+        let start = std::time::Instant::now();
+        let mut retry = 0;
+        loop {
+            let outcome = build().send().await;
+            let again = match &outcome {
+                Ok(resp) => retryable_status(resp.status().as_u16()),
+                Err(e) => e.is_connect() || e.is_timeout() || e.is_request(),
+            };
+            if !again || retry >= self.retry.max_retries {
+                return Ok(outcome?);
+            }
+            let wait = self.retry.delay(retry);
+            if start.elapsed() + wait > self.retry.deadline {
+                return Ok(outcome?);
+            }
+            tokio::time::sleep(wait).await;
+            retry += 1;
         }
     }
 
@@ -67,12 +154,8 @@ impl Client {
     }
 
     async fn post<T: DeserializeOwned>(&self, api: &str, body: Value) -> Result<T, Error> {
-        let resp = self
-            .http
-            .post(format!("{}/api/2.0/mlflow/{api}", self.base))
-            .json(&body)
-            .send()
-            .await?;
+        let url = format!("{}/api/2.0/mlflow/{api}", self.base);
+        let resp = self.send(|| self.http.post(&url).json(&body)).await?;
         Self::decode(resp).await
     }
 
@@ -81,12 +164,8 @@ impl Client {
         api: &str,
         query: &[(&str, &str)],
     ) -> Result<T, Error> {
-        let resp = self
-            .http
-            .get(format!("{}/api/2.0/mlflow/{api}", self.base))
-            .query(query)
-            .send()
-            .await?;
+        let url = format!("{}/api/2.0/mlflow/{api}", self.base);
+        let resp = self.send(|| self.http.get(&url).query(query)).await?;
         Self::decode(resp).await
     }
 

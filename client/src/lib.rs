@@ -13,5 +13,5 @@ mod client;
 mod error;
 pub mod eval;
 
-pub use client::{Client, Collected, SearchRuns};
+pub use client::{Client, Collected, RetryPolicy, SearchRuns};
 pub use error::Error;
