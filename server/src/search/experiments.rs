@@ -2,8 +2,8 @@
 //!
 //! The experiments table is aliased `e`.
 
-use super::{compile_expr, string_condition, Sql};
-use cairn_schema::filter::{Comparison, Entity, Expr, Op, OrderKey, Value};
+use super::{compile_expr, keyed_condition, string_condition, Sql};
+use cairn_schema::filter::{Comparison, Entity, Expr, OrderKey, Value};
 use cairn_schema::ApiError;
 
 /// The WHERE fragment for an experiments filter.
@@ -15,22 +15,12 @@ pub fn experiment_filter(expr: &Expr) -> Sql {
 
 fn experiment_comparison(c: &Comparison, sql: &mut Sql) {
     match c.entity {
-        Entity::Tag => {
-            let exists = if c.op == Op::IsNull {
-                "NOT EXISTS"
-            } else {
-                "EXISTS"
-            };
-            sql.push(&format!(
-                "{exists} (SELECT 1 FROM experiment_tags k WHERE k.experiment_id = e.experiment_id AND k.key = "
-            ));
-            sql.bind_text(&c.key);
-            if !matches!(c.op, Op::IsNull | Op::IsNotNull) {
-                sql.push(" AND ");
-                string_condition("k.value", c.op, &c.value, sql);
-            }
-            sql.push(")");
-        }
+        Entity::Tag => keyed_condition(
+            "experiment_tags",
+            "k.experiment_id = e.experiment_id",
+            c,
+            sql,
+        ),
         _ if c.key == "experiment_id" => {
             // Ids are quoted strings on the wire and integers in the table.
             let value = match &c.value {

@@ -2,7 +2,7 @@
 //!
 //! The logged_models table is aliased `lm`; child tables reference it by `lm.model_id`.
 
-use super::{compile_expr, string_condition, Sql, SqlValue};
+use super::{compile_expr, keyed_condition, string_condition, Sql, SqlValue};
 use crate::store::{DatasetRef, LoggedModelOrder, LoggedModelSortKey};
 use cairn_schema::filter::{Comparison, Entity, Expr, Op, Value};
 use cairn_schema::{ApiError, LoggedModelStatus};
@@ -43,8 +43,8 @@ fn mentions_metrics(expr: &Expr) -> bool {
 fn comparison(c: &Comparison, datasets: &[DatasetRef], sql: &mut Sql) {
     match c.entity {
         Entity::Metric => metric_comparison(c, datasets, sql),
-        Entity::Param => keyed_comparison("logged_model_params", c, sql),
-        Entity::Tag => keyed_comparison("logged_model_tags", c, sql),
+        Entity::Param => keyed_condition("logged_model_params", "k.model_id = lm.model_id", c, sql),
+        Entity::Tag => keyed_condition("logged_model_tags", "k.model_id = lm.model_id", c, sql),
         Entity::Attribute if c.key == "status" => {
             string_condition("lm.status", c.op, &status_value(&c.value), sql)
         }
@@ -118,24 +118,6 @@ fn one_dataset(alias: &str, d: &DatasetRef, sql: &mut Sql) {
     if let Some(digest) = &d.digest {
         sql.push(&format!(" AND {alias}.dataset_digest = "));
         sql.bind_text(digest);
-    }
-    sql.push(")");
-}
-
-/// Params and tags: a model without the key never matches, not even `!=`.
-fn keyed_comparison(table: &str, c: &Comparison, sql: &mut Sql) {
-    let exists = if c.op == Op::IsNull {
-        "NOT EXISTS"
-    } else {
-        "EXISTS"
-    };
-    sql.push(&format!(
-        "{exists} (SELECT 1 FROM {table} k WHERE k.model_id = lm.model_id AND k.key = "
-    ));
-    sql.bind_text(&c.key);
-    if !matches!(c.op, Op::IsNull | Op::IsNotNull) {
-        sql.push(" AND ");
-        string_condition("k.value", c.op, &c.value, sql);
     }
     sql.push(")");
 }

@@ -138,6 +138,26 @@ pub fn string_condition(column: &str, op: Op, value: &Value, sql: &mut Sql) {
     }
 }
 
+/// A comparison on a key/value child table aliased `k` and joined to its parent by
+/// `on` (e.g. `k.run = r.id`): the parent must hold the key (`IS NULL`: must not) with a
+/// matching value. A parent without the key never matches, not even `!=`, as in MLflow.
+pub fn keyed_condition(table: &str, on: &str, c: &cairn_schema::filter::Comparison, sql: &mut Sql) {
+    let exists = if c.op == Op::IsNull {
+        "NOT EXISTS"
+    } else {
+        "EXISTS"
+    };
+    sql.push(&format!(
+        "{exists} (SELECT 1 FROM {table} k WHERE {on} AND k.key = "
+    ));
+    sql.bind_text(&c.key);
+    if !matches!(c.op, Op::IsNull | Op::IsNotNull) {
+        sql.push(" AND ");
+        string_condition("k.value", c.op, &c.value, sql);
+    }
+    sql.push(")");
+}
+
 /// Integral numbers bind as integers so that integer columns compare exactly.
 fn number(n: f64) -> SqlValue {
     if n.fract() == 0.0 && n.abs() < 9.0e15 {

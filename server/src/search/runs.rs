@@ -2,7 +2,7 @@
 //!
 //! The runs table is aliased `r`; child tables reference it by `r.id`.
 
-use super::{compile_expr, string_condition, Sql, SqlValue};
+use super::{compile_expr, keyed_condition, string_condition, Sql, SqlValue};
 use cairn_schema::filter::{Comparison, Entity, Expr, Op, OrderKey, Value};
 use cairn_schema::ApiError;
 
@@ -16,8 +16,8 @@ pub fn run_filter(expr: &Expr) -> Sql {
 fn run_comparison(c: &Comparison, sql: &mut Sql) {
     match c.entity {
         Entity::Metric => metric_comparison(c, sql),
-        Entity::Param => keyed_comparison("params", c, sql),
-        Entity::Tag => keyed_comparison("tags", c, sql),
+        Entity::Param => keyed_condition("params", "k.run = r.id", c, sql),
+        Entity::Tag => keyed_condition("tags", "k.run = r.id", c, sql),
         Entity::Attribute => string_condition(attribute_column(&c.key), c.op, &c.value, sql),
         Entity::Dataset => dataset_comparison(c, sql),
     }
@@ -46,24 +46,6 @@ fn metric_comparison(c: &Comparison, sql: &mut Sql) {
             string_condition("m.value", op, &Value::Num(*n), sql);
         }
         _ => sql.push(" AND 0"),
-    }
-    sql.push(")");
-}
-
-/// Params and tags: a run without the key never matches, not even `!=`.
-fn keyed_comparison(table: &str, c: &Comparison, sql: &mut Sql) {
-    let exists = if c.op == Op::IsNull {
-        "NOT EXISTS"
-    } else {
-        "EXISTS"
-    };
-    sql.push(&format!(
-        "{exists} (SELECT 1 FROM {table} k WHERE k.run = r.id AND k.key = "
-    ));
-    sql.bind_text(&c.key);
-    if !matches!(c.op, Op::IsNull | Op::IsNotNull) {
-        sql.push(" AND ");
-        string_condition("k.value", c.op, &c.value, sql);
     }
     sql.push(")");
 }
