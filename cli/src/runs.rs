@@ -34,35 +34,28 @@ pub async fn pareto(args: ParetoArgs) -> anyhow::Result<()> {
                 .to_owned()
         })
         .collect();
-    let mut query = SearchRuns {
+    let query = SearchRuns {
         experiment_ids: vec![experiment_id],
         max_results: Some(1000),
         ..SearchRuns::default()
     };
     let mut points = Vec::new();
-    loop {
-        let (runs, token) = client.search_runs(&query).await?;
-        for run in runs {
-            let values: Option<Vec<f64>> = keys
-                .iter()
-                .map(|k| {
-                    run.data
-                        .metrics
-                        .iter()
-                        .find(|m| &m.key == k)
-                        .map(|m| m.value)
-                })
-                .collect();
-            if let Some(values) = values {
-                points.push((
-                    format!("{}\t{}", run.info.run_id, run.info.run_name),
-                    values,
-                ));
-            }
-        }
-        match token {
-            Some(t) => query.page_token = Some(t),
-            None => break,
+    for run in client.search_all_runs(&query, None).await? {
+        let values: Option<Vec<f64>> = keys
+            .iter()
+            .map(|k| {
+                run.data
+                    .metrics
+                    .iter()
+                    .find(|m| &m.key == k)
+                    .map(|m| m.value)
+            })
+            .collect();
+        if let Some(values) = values {
+            points.push((
+                format!("{}\t{}", run.info.run_id, run.info.run_name),
+                values,
+            ));
         }
     }
     let maximize: Vec<bool> = objectives.iter().map(|(_, max)| *max).collect();

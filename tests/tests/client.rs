@@ -58,9 +58,10 @@ async fn logs_and_finds(client: Client) {
         filter: Some("metrics.bleu > 30 AND params.strategy = 'few-shot'".into()),
         ..SearchRuns::default()
     };
-    let (runs, token) = client.search_runs(&query).await.unwrap();
+    let page = client.search_runs(&query).await.unwrap();
+    let runs = page.items;
     assert_eq!(runs.len(), 1);
-    assert!(token.is_none());
+    assert!(page.next_page_token.is_none());
     let loss = runs[0]
         .data
         .metrics
