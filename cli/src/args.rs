@@ -23,6 +23,18 @@ pub enum Command {
     /// Work with runs.
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// Send what Rust loggers spooled while the server was away (after their process
+    /// ended), then delete the spools that were fully delivered.
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Where the spools are (default: CAIRN_SPOOL_DIR, else ~/.cache/cairn/spool).
+    #[arg(long)]
+    pub spool_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub server: ServerUri,
 }
 
 /// Where the server is.

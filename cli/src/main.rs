@@ -3,6 +3,7 @@
 mod args;
 mod eval;
 mod runs;
+mod sync;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -24,6 +25,7 @@ fn main() -> anyhow::Result<()> {
         Command::Eval(args::EvalCommand::Score(score)) => block_on(eval::score(score)),
         Command::Eval(args::EvalCommand::Diff(diff)) => block_on(eval::diff(diff)),
         Command::Runs(args::RunsCommand::Pareto(pareto)) => block_on(runs::pareto(pareto)),
+        Command::Sync(sync) => block_on(sync::sync(sync)),
     }
 }
 

@@ -36,8 +36,9 @@ impl Client {
         Client::wrap(crate::Client::from_env()?)
     }
 
-    /// Blocking calls over an async client.
+    /// Blocking calls over (a fresh twin of) an async client.
     pub fn wrap(inner: crate::Client) -> Result<Client, Error> {
+        let inner = inner.fresh();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -55,9 +56,10 @@ impl Client {
         }
     }
 
-    /// The async client underneath.
-    pub fn as_async(&self) -> &crate::Client {
-        &self.inner
+    /// An async client for the same server and settings, with connections of its own
+    /// (this one's belong to its private runtime).
+    pub fn to_async(&self) -> crate::Client {
+        self.inner.fresh()
     }
 
     /// Creates a run and returns its background logger.

@@ -22,6 +22,8 @@ pub struct Client {
     /// For artifact transfers: no whole-request timeout, only a stall (read) timeout.
     pub(crate) bulk: reqwest::Client,
     pub(crate) retry: RetryPolicy,
+    /// What the client was built from, to build its twin with fresh connections.
+    config: std::sync::Arc<Config>,
 }
 
 /// When a failed call is tried again: only on connection errors, timeouts, HTTP 429 and
@@ -85,6 +87,7 @@ impl Client {
 
     /// A client configured by `config`.
     pub fn with_config(config: Config) -> Result<Client, Error> {
+        let config = std::sync::Arc::new(config);
         let mut headers = HeaderMap::new();
         let credential = match &config.auth {
             Auth::None => None,
@@ -121,16 +124,28 @@ impl Client {
             .build()
             .map_err(|e| Error::Config(e.to_string()))?;
         Ok(Client {
-            base: config.tracking_uri,
+            base: config.tracking_uri.clone(),
             http,
             bulk,
             retry: config.retry,
+            config,
         })
     }
 
     /// A client configured by the environment; see [`Config::from_env`].
     pub fn from_env() -> Result<Client, Error> {
         Client::with_config(Config::from_env()?)
+    }
+
+    /// The same client with connections of its own. A connection belongs to the async
+    /// runtime that opened it, so a client moving to another runtime (another thread's
+    /// `block_on`, a background logger) takes a fresh pool instead of waiting on
+    /// connections whose runtime is not running.
+    pub fn fresh(&self) -> Client {
+        let mut twin = Client::with_config((*self.config).clone())
+            .expect("a configuration that built once builds again");
+        twin.retry = self.retry;
+        twin
     }
 
     /// The same client with another retry policy.

@@ -109,13 +109,39 @@ impl TestServer {
 
     /// Starts a server on `data_dir` with extra flags (e.g. `--artifacts-destination`) and environment.
     pub fn start_in_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> TestServer {
+        TestServer::launch(data_dir, 0, args, env)
+    }
+
+    /// Starts a server on `data_dir` listening on `port`, e.g. to bring back a stopped
+    /// server at the address its clients know.
+    pub fn start_in_on_port(data_dir: &Path, port: u16) -> TestServer {
+        TestServer::launch(data_dir, port, &[], &[])
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the URL ends with a port")
+    }
+
+    fn launch(data_dir: &Path, port: u16, args: &[&str], env: &[(&str, &str)]) -> TestServer {
         // Built before the server exists, so that a failure here leaves no process behind.
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
             .expect("client");
         let mut child = Command::new(cairn_binary())
-            .args(["server", "--host", "127.0.0.1", "--port", "0", "--data-dir"])
+            .args([
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--data-dir",
+            ])
             .arg(data_dir)
             .args(args)
             .envs(env.iter().copied())

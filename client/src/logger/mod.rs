@@ -292,7 +292,7 @@ impl ActiveRun {
         };
         let sender = {
             let shared = shared.clone();
-            let client = client.with_retry(RetryPolicy {
+            let client = client.fresh().with_retry(RetryPolicy {
                 max_retries: 2,
                 base_delay: Duration::from_millis(50),
                 max_delay: Duration::from_millis(500),
