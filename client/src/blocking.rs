@@ -2,7 +2,7 @@
 //! [`Client`](crate::Client), run to completion on a runtime of its own.
 //!
 //! Like `reqwest::blocking`, it must not be used from inside an async runtime; use the
-//! async client there. [`ActiveRun`](crate::ActiveRun) works from both.
+//! async client there. [`crate::ActiveRun`] works from both.
 
 use crate::artifacts::{ArtifactVersion, FileInfo, Progress, Transferred};
 use crate::registry::{Gate, GateTarget, NewVersion, PromotionEvent, SearchRegistry};
