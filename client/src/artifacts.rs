@@ -328,10 +328,37 @@ impl Client {
     /// is `None`); returns whether every blob still matches its digest, and the digests
     /// that do not (Cairn only).
     pub async fn verify_artifacts(&self, run: Option<&Run>) -> Result<(bool, Vec<String>), Error> {
-        let body = match run {
-            Some(r) => json!({ "path": proxied_root(r)? }),
-            None => json!({}),
+        let Some(run) = run else {
+            return self.verify_stored(json!({})).await;
         };
+        // The server verifies one file or every blob, so walk the run's files.
+        let root = proxied_root(run)?;
+        let (mut ok, mut bad) = (true, Vec::new());
+        let mut dirs: Vec<Option<String>> = vec![None];
+        while let Some(dir) = dirs.pop() {
+            for entry in self
+                .list_artifacts(&run.info.run_id, dir.as_deref())
+                .await?
+            {
+                if entry.is_dir {
+                    dirs.push(Some(entry.path));
+                    continue;
+                }
+                let path = format!("{root}/{}", entry.path);
+                let (file_ok, file_bad) = self.verify_stored(json!({ "path": path })).await?;
+                ok &= file_ok;
+                for digest in file_bad {
+                    if !bad.contains(&digest) {
+                        bad.push(digest);
+                    }
+                }
+            }
+        }
+        Ok((ok, bad))
+    }
+
+    /// One call of Cairn's verify: `{}` for every blob, `{"path": …}` for one file.
+    async fn verify_stored(&self, body: Value) -> Result<(bool, Vec<String>), Error> {
         let v: Value = self
             .call(
                 reqwest::Method::POST,

@@ -42,13 +42,17 @@ pub struct SearchExperiments {
     pub filter: Option<String>,
     /// Sort keys, e.g. `creation_time DESC`.
     pub order_by: Vec<String>,
-    /// Page size.
+    /// Page size; 1000 when unset, as MLflow's client sends (the server refuses a
+    /// search without one).
     pub max_results: Option<i64>,
     /// Token of the page to fetch.
     pub page_token: Option<String>,
     /// Active experiments only (the default), deleted only, or both.
     pub view_type: Option<ViewType>,
 }
+
+/// The page size MLflow's client asks for when its caller names none.
+const DEFAULT_EXPERIMENT_PAGE: i64 = 1000;
 
 fn view_type_name(v: ViewType) -> &'static str {
     match v {
@@ -154,7 +158,7 @@ impl Client {
             json!({}),
             &query.filter,
             &query.order_by,
-            query.max_results,
+            Some(query.max_results.unwrap_or(DEFAULT_EXPERIMENT_PAGE)),
             &query.page_token,
             query.view_type,
         );
