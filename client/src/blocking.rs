@@ -128,6 +128,8 @@ blocking! {
     fn update_run(&self, run_id: &str, status: Option<RunStatus>, end_time: Option<i64>, name: Option<&str>) -> RunInfo;
     /// See [`crate::Client::delete_run`].
     fn delete_run(&self, run_id: &str) -> ();
+    /// See [`crate::Client::move_run`].
+    fn move_run(&self, run_id: &str, experiment_id: &str) -> ();
     /// See [`crate::Client::restore_run`].
     fn restore_run(&self, run_id: &str) -> ();
     /// See [`crate::Client::log_metric`].

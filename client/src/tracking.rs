@@ -33,6 +33,9 @@ pub struct SearchRuns {
     pub page_token: Option<String>,
     /// Active runs only (the default), deleted only, or both.
     pub view_type: Option<ViewType>,
+    /// Search through Cairn's extended endpoint, whose filters also take `OR`,
+    /// parentheses and `IS NULL` (Cairn servers only; MLflow's grammar otherwise).
+    pub extended: bool,
 }
 
 /// An experiments/search request.
@@ -278,6 +281,20 @@ impl Client {
             .map(drop)
     }
 
+    /// Moves a run into another experiment; its artifacts stay where they were logged
+    /// (Cairn only).
+    pub async fn move_run(&self, run_id: &str, experiment_id: &str) -> Result<(), Error> {
+        let body = json!({ "run_id": run_id, "experiment_id": experiment_id });
+        self.call::<Value>(
+            reqwest::Method::POST,
+            "api/2.0/cairn/runs/move",
+            &[],
+            Some(&body),
+        )
+        .await
+        .map(drop)
+    }
+
     /// Restores a deleted run.
     pub async fn restore_run(&self, run_id: &str) -> Result<(), Error> {
         self.post("runs/restore", json!({ "run_id": run_id }))
@@ -372,7 +389,17 @@ impl Client {
         if let Some(v) = query.view_type {
             body["run_view_type"] = json!(view_type_name(v));
         }
-        let mut v = self.post("runs/search", body).await?;
+        let mut v: Value = if query.extended {
+            self.call(
+                reqwest::Method::POST,
+                "api/2.0/cairn/runs/search",
+                &[],
+                Some(&body),
+            )
+            .await?
+        } else {
+            self.post("runs/search", body).await?
+        };
         Ok(Page {
             next_page_token: token(&v),
             items: Self::list(&mut v, "runs")?,
@@ -404,8 +431,8 @@ impl Client {
         }
     }
 
-    /// Every point of one metric of a run, in the order the server keeps them (by step,
-    /// then timestamp), reading all pages.
+    /// Every point of one metric of a run, in the order the server keeps them (by
+    /// timestamp, then step, then value), reading all pages.
     pub async fn get_metric_history(&self, run_id: &str, key: &str) -> Result<Vec<Metric>, Error> {
         let mut points = Vec::new();
         let mut page_token: Option<String> = None;

@@ -61,6 +61,7 @@ fn main() {
 
     calls.sort_unstable();
     let ns = |d: u64| format!("{d} ns");
+    let max_ms = format!("{:.1} ms", *calls.last().unwrap() as f64 / 1e6);
     println!("ActiveRun::log_metric, {points} calls against a release server");
     println!(
         "  per call: median {}  p90 {}  p99 {}  p99.9 {}  max {}",
@@ -68,7 +69,7 @@ fn main() {
         ns(percentile(&calls, 0.9)),
         ns(percentile(&calls, 0.99)),
         ns(percentile(&calls, 0.999)),
-        format!("{:.1} ms", *calls.last().unwrap() as f64 / 1e6)
+        max_ms
     );
     println!(
         "  (Instant::now + elapsed alone: median {})",

@@ -107,7 +107,8 @@ enum Event {
     Param(Param),
     Tag(Tag),
     Flush(crossbeam_channel::Sender<u64>),
-    End(String, i64, crossbeam_channel::Sender<u64>),
+    /// No more events; the run's status and end time to set, if any.
+    End(Option<(String, i64)>, crossbeam_channel::Sender<u64>),
 }
 
 /// State shared by the caller, the collector and the sender.
@@ -405,10 +406,16 @@ impl ActiveRun {
     /// Ends the run with `status` after everything logged before, waiting up to
     /// `finish_timeout` for delivery.
     pub fn end(mut self, status: RunStatus) -> Delivery {
-        self.end_inner(status)
+        self.end_inner(Some(status))
     }
 
-    fn end_inner(&mut self, status: RunStatus) -> Delivery {
+    /// Delivers everything logged and stops the logger, leaving the run's status as it
+    /// is: for logging into a run something else owns (`cairn log`, a child of `cairn run`).
+    pub fn close(mut self) -> Delivery {
+        self.end_inner(None)
+    }
+
+    fn end_inner(&mut self, status: Option<RunStatus>) -> Delivery {
         let deadline = Instant::now() + self.options.finish_timeout;
         let Some(tx) = self.tx.take() else {
             return self.delivery(false);
@@ -416,7 +423,7 @@ impl ActiveRun {
         let (ack, seq) = crossbeam_channel::bounded(1);
         let seq = tx
             .send_deadline(
-                Event::End(status.as_str().to_owned(), now_ms(), ack),
+                Event::End(status.map(|s| (s.as_str().to_owned(), now_ms())), ack),
                 deadline,
             )
             .ok()
@@ -488,7 +495,7 @@ impl Drop for ActiveRun {
             } else {
                 RunStatus::Finished
             };
-            self.end_inner(status);
+            self.end_inner(Some(status));
         }
     }
 }
@@ -537,10 +544,13 @@ fn collect(rx: crossbeam_channel::Receiver<Event>, shared: &Shared, interval: Du
             Event::Flush(ack) => {
                 let _ = ack.send(emit(&mut batch));
             }
-            Event::End(status, end_time, ack) => {
+            Event::End(end, ack) => {
                 emit(&mut batch);
                 let mut state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
-                let seq = state.push(Item::End { status, end_time });
+                let seq = match end {
+                    Some((status, end_time)) => state.push(Item::End { status, end_time }),
+                    None => state.last_seq,
+                };
                 state.ended = true;
                 shared.work.notify_one();
                 let _ = ack.send(seq);

@@ -105,6 +105,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/2.0/cairn")
             .service(web::resource("/runs/search").post(runs::search_runs_extended))
+            .service(web::resource("/runs/move").post(runs::move_run))
             .service(
                 web::resource("/experiments/search")
                     .get(experiments::search_experiments_extended)

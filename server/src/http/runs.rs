@@ -178,6 +178,19 @@ async fn delete_run(
     Ok(ok_json(vec![]))
 }
 
+/// `POST /api/2.0/cairn/runs/move {run_id, experiment_id}` (Cairn only).
+pub(super) async fn move_run(
+    http: HttpRequest,
+    body: web::Bytes,
+    store: Store,
+) -> Result<HttpResponse, HttpError> {
+    let req = Req::read(&http, &body)?;
+    let id = run_id(&req)?;
+    let experiment = cairn_schema::validate::experiment_id(&req.str_req("experiment_id")?)?;
+    call(&store, move |s| s.move_run(&id, experiment)).await?;
+    Ok(ok_json(vec![]))
+}
+
 async fn restore_run(
     http: HttpRequest,
     body: web::Bytes,

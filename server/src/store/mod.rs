@@ -174,6 +174,9 @@ pub trait TrackingStore: Send + Sync + 'static {
     fn update_run(&self, run_id: &str, update: RunUpdate) -> StoreResult<RunInfo>;
     /// Soft-deletes a run.
     fn delete_run(&self, run_id: &str) -> StoreResult<()>;
+    /// Moves an active run into another active experiment; its artifacts stay where
+    /// they were logged (Cairn only).
+    fn move_run(&self, run_id: &str, experiment_id: i64) -> StoreResult<()>;
     /// Restores a deleted run.
     fn restore_run(&self, run_id: &str) -> StoreResult<()>;
     /// Applies metrics, params and tags in one transaction: all or nothing.

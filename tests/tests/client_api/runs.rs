@@ -314,3 +314,108 @@ fn run_calls_on_a_missing_run_are_not_found() {
         expect_not_found(client.create_run("987654", None).await);
     });
 }
+
+#[test]
+fn a_moved_run_belongs_to_its_new_experiment_and_keeps_its_artifacts() {
+    let (_server, client) = server_and_client();
+    block_on(async {
+        let (from, run) = new_run(&client, "movable").await;
+        client
+            .upload_artifact(&run, "notes.txt", b"kept".to_vec())
+            .await
+            .unwrap();
+        let to = client.create_experiment("destination").await.unwrap();
+        client.move_run(&run.info.run_id, &to).await.unwrap();
+
+        let moved = client.get_run(&run.info.run_id).await.unwrap();
+        assert_eq!(moved.info.experiment_id, to);
+        assert_ne!(from, to);
+        assert_eq!(
+            client.download_artifact(&moved, "notes.txt").await.unwrap(),
+            b"kept"
+        );
+        let search = |exp: String| SearchRuns {
+            experiment_ids: vec![exp],
+            ..SearchRuns::default()
+        };
+        assert_eq!(
+            ids(&client
+                .search_all_runs(&search(to.clone()), None)
+                .await
+                .unwrap()),
+            vec![run.info.run_id.clone()]
+        );
+        assert!(client
+            .search_all_runs(&search(from), None)
+            .await
+            .unwrap()
+            .is_empty());
+    });
+}
+
+#[test]
+fn a_run_cannot_move_into_a_missing_or_deleted_experiment() {
+    let (_server, client) = server_and_client();
+    block_on(async {
+        let (from, run) = new_run(&client, "stays").await;
+        expect_not_found(client.move_run(&run.info.run_id, "987654").await);
+        let gone = client.create_experiment("gone").await.unwrap();
+        client.delete_experiment(&gone).await.unwrap();
+        let err = client.move_run(&run.info.run_id, &gone).await.unwrap_err();
+        expect_api(err, 400, "INVALID_PARAMETER_VALUE");
+        expect_not_found(client.move_run(NO_SUCH_RUN, &from).await);
+        let after = client.get_run(&run.info.run_id).await.unwrap();
+        assert_eq!(
+            after.info.experiment_id, from,
+            "a refused move changes nothing"
+        );
+    });
+}
+
+#[test]
+fn an_extended_search_takes_or_and_is_null() {
+    let (_server, client) = server_and_client();
+    block_on(async {
+        let (exp, a) = new_run(&client, "a").await;
+        let b = client.create_run(&exp, Some("b")).await.unwrap();
+        let c = client.create_run(&exp, Some("c")).await.unwrap();
+        client
+            .log_metric(&a.info.run_id, "bleu", 35.0, 0)
+            .await
+            .unwrap();
+        client
+            .log_metric(&b.info.run_id, "rougeL", 0.6, 0)
+            .await
+            .unwrap();
+        client
+            .log_metric(&c.info.run_id, "bleu", 10.0, 0)
+            .await
+            .unwrap();
+        let query = SearchRuns {
+            experiment_ids: vec![exp],
+            filter: Some(
+                cairn_client::Filter::metric("bleu")
+                    .ge(30.0)
+                    .or(cairn_client::Filter::metric("bleu").is_null())
+                    .into(),
+            ),
+            order_by: vec![cairn_client::OrderBy::attribute("run_name").into()],
+            extended: true,
+            ..SearchRuns::default()
+        };
+        let found = client.search_all_runs(&query, None).await.unwrap();
+        assert_eq!(
+            ids(&found),
+            vec![a.info.run_id.clone(), b.info.run_id.clone()]
+        );
+        let mlflow_grammar = SearchRuns {
+            extended: false,
+            ..query
+        };
+        expect_api(
+            client.search_runs(&mlflow_grammar).await.unwrap_err(),
+            400,
+            "INVALID_PARAMETER_VALUE",
+        );
+    });
+}

@@ -219,6 +219,11 @@ impl TrackingStore for SqliteStore {
         self.writer
             .write(move |c| runs::set_lifecycle(c, &id, false))
     }
+    fn move_run(&self, run_id: &str, experiment_id: i64) -> StoreResult<()> {
+        let id = run_id.to_owned();
+        self.writer
+            .write(move |c| runs::move_to(c, &id, experiment_id))
+    }
     fn restore_run(&self, run_id: &str) -> StoreResult<()> {
         let id = run_id.to_owned();
         self.writer

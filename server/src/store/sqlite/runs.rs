@@ -111,6 +111,17 @@ pub fn set_lifecycle(conn: &Connection, run_id: &str, restore: bool) -> StoreRes
     Ok(())
 }
 
+/// Moves an active run into another active experiment.
+pub fn move_to(conn: &Connection, run_id: &str, experiment_id: i64) -> StoreResult<()> {
+    let id = require_active(conn, run_id)?;
+    super::experiments::require_active(conn, experiment_id)?;
+    conn.execute(
+        "UPDATE runs SET experiment_id = ? WHERE id = ?",
+        params![experiment_id, id],
+    )?;
+    Ok(())
+}
+
 /// Sets a tag; the `mlflow.runName` tag also renames the run.
 fn upsert_tag(conn: &Connection, id: i64, tag: &Tag) -> StoreResult<()> {
     conn.prepare_cached(
