@@ -4,28 +4,80 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Cairn: an experiment tracker and model registry that speaks MLflow's REST API.
+///
+/// Every command but `server` talks to a tracking server: --tracking-uri, else
+/// CAIRN_TRACKING_URI, else MLFLOW_TRACKING_URI, else http://127.0.0.1:5000.
+/// Exit codes: 0 ok, 1 refused or failed, 2 usage error, 3 not found, 4 server
+/// unreachable or failing.
 #[derive(Debug, Parser)]
 #[command(name = "cairn", version, about)]
 pub struct Cli {
+    /// The tracking server.
+    #[arg(long, global = true, value_name = "URL")]
+    pub tracking_uri: Option<String>,
+    /// Output: aligned tables for people, json or csv for machines.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns (colour only on a terminal, never with NO_COLOR).
+    Table,
+    /// One JSON document.
+    Json,
+    /// Comma-separated values with a header row.
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the tracking server (SQLite + local artifacts under ./cairn-data by default).
     Server(ServerArgs),
-    /// Permanently delete runs deleted earlier and the artifact blobs nothing references.
-    Gc(GcArgs),
-    /// Evaluate LLM outputs: BLEU, chrF, ROUGE.
+    /// List, create, rename, delete, restore and tag experiments.
     #[command(subcommand)]
-    Eval(EvalCommand),
-    /// Work with runs.
+    Experiments(ExperimentsCommand),
+    /// List, show, compare, start, end and bulk-edit runs.
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// Metric histories as tables or terminal charts.
+    #[command(subcommand)]
+    Metrics(MetricsCommand),
+    /// Log metrics, params, tags and artifacts to a run (--run or MLFLOW_RUN_ID).
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Run a command as a tracked run: command line, git state, exit status, duration
+    /// and output are recorded; the child logs to the same run through MLFLOW_RUN_ID.
+    Run(RunArgs),
+    /// The model registry: models, versions, stages, aliases, gates and history.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// A run's artifacts: list, download, upload, verify.
+    #[command(subcommand)]
+    Artifacts(ArtifactsCommand),
+    /// Prompts as versioned objects in the prompt registry.
+    #[command(subcommand)]
+    Prompts(PromptsCommand),
+    /// Permanently delete runs deleted earlier and the artifact blobs nothing references.
+    Gc(GcArgs),
     /// Send what Rust loggers spooled while the server was away (after their process
     /// ended), then delete the spools that were fully delivered.
     Sync(SyncArgs),
+    /// Evaluate LLM outputs: BLEU, chrF, ROUGE.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// Print a shell completion script: cairn completions bash > /etc/bash_completion.d/cairn
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -33,26 +85,227 @@ pub struct SyncArgs {
     /// Where the spools are (default: CAIRN_SPOOL_DIR, else ~/.cache/cairn/spool).
     #[arg(long)]
     pub spool_dir: Option<PathBuf>,
-    #[command(flatten)]
-    pub server: ServerUri,
 }
 
-/// Where the server is.
+/// `KEY=VALUE`.
+pub fn key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExperimentsCommand {
+    /// List experiments.
+    List(ExperimentsListArgs),
+    /// Create an experiment; prints its id.
+    Create {
+        /// The name.
+        name: String,
+        /// Tags, KEY=VALUE (repeatable).
+        #[arg(long = "tag", value_parser = key_value)]
+        tags: Vec<(String, String)>,
+    },
+    /// Rename an experiment.
+    Rename {
+        /// Experiment name or id.
+        experiment: String,
+        /// The new name.
+        new_name: String,
+    },
+    /// Delete an experiment and its runs (restorable until `cairn gc`).
+    Delete {
+        /// Experiment name or id.
+        experiment: String,
+    },
+    /// Restore a deleted experiment.
+    Restore {
+        /// Experiment name or id.
+        experiment: String,
+    },
+    /// Set or remove experiment tags.
+    Tag {
+        /// Experiment name or id.
+        experiment: String,
+        /// Tags to set, KEY=VALUE.
+        #[arg(value_parser = key_value)]
+        set: Vec<(String, String)>,
+        /// Tags to remove (repeatable).
+        #[arg(long = "delete")]
+        delete: Vec<String>,
+    },
+}
+
 #[derive(Debug, Args)]
-pub struct ServerUri {
-    /// The tracking server.
-    #[arg(
-        long,
-        env = "CAIRN_TRACKING_URI",
-        default_value = "http://127.0.0.1:5000"
-    )]
-    pub tracking_uri: String,
+pub struct ExperimentsListArgs {
+    /// Filter, e.g. "name LIKE 'sweep%'" (OR and parentheses allowed).
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Which experiments.
+    #[arg(long, value_enum, default_value_t = View::Active)]
+    pub view: View,
+}
+
+/// Active, deleted or all objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum View {
+    /// Not deleted.
+    Active,
+    /// Deleted only.
+    Deleted,
+    /// Both.
+    All,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RunsCommand {
+    /// List runs: filter, order, choose columns; one page unless --all-pages.
+    List(RunsListArgs),
+    /// One run: attributes, params, metrics, tags, datasets, artifacts.
+    Show {
+        /// The run id.
+        run: String,
+    },
+    /// Runs side by side: params, latest metrics, tags; differing rows marked.
+    Compare(CompareArgs),
+    /// Start a run; prints its id (for `export MLFLOW_RUN_ID=$(cairn runs start ...)`).
+    Start(StartArgs),
+    /// End a run (--run or MLFLOW_RUN_ID).
+    End(EndArgs),
+    /// Delete runs (restorable until `cairn gc`).
+    Delete(BulkArgs),
+    /// Restore deleted runs.
+    Restore(BulkArgs),
+    /// Set or remove tags on many runs.
+    Tag(TagRunsArgs),
+    /// Move runs to another experiment.
+    Move(MoveRunsArgs),
     /// List the runs of an experiment that no other run beats on every named metric.
     Pareto(ParetoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunsListArgs {
+    /// Experiment names or ids (repeatable; default: every active experiment).
+    #[arg(long = "experiment", short = 'e')]
+    pub experiments: Vec<String>,
+    /// Filter in the server's language, e.g. "metrics.bleu > 30 AND params.model = 'x'".
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Sort keys, e.g. "metrics.bleu DESC" (repeatable).
+    #[arg(long = "order-by")]
+    pub order_by: Vec<String>,
+    /// Columns, comma-separated: run_id, run_name, experiment_id, status, user,
+    /// start_time, end_time, duration_s, metrics.KEY, params.KEY, tags.KEY.
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// Runs on the page.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Every matching run, page after page.
+    #[arg(long)]
+    pub all_pages: bool,
+    /// Which runs.
+    #[arg(long, value_enum, default_value_t = View::Active)]
+    pub view: View,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Two or more run ids.
+    #[arg(required = true, num_args = 2..)]
+    pub runs: Vec<String>,
+    /// Only the rows that differ.
+    #[arg(long)]
+    pub only_diff: bool,
+    /// Include system tags (mlflow.*).
+    #[arg(long)]
+    pub all_tags: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Experiment name or id (an unknown name is created).
+    #[arg(long, short = 'e', default_value = "Default")]
+    pub experiment: String,
+    /// The run's name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Tags, KEY=VALUE (repeatable).
+    #[arg(long = "tag", value_parser = key_value)]
+    pub tags: Vec<(String, String)>,
+}
+
+/// The run a command acts on: --run, else MLFLOW_RUN_ID.
+#[derive(Debug, Args)]
+pub struct RunRef {
+    /// The run (default: MLFLOW_RUN_ID).
+    #[arg(long, env = "MLFLOW_RUN_ID")]
+    pub run: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EndArgs {
+    #[command(flatten)]
+    pub run: RunRef,
+    /// The final status.
+    #[arg(long, value_enum, default_value_t = EndStatus::Finished)]
+    pub status: EndStatus,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EndStatus {
+    /// Completed.
+    Finished,
+    /// Failed.
+    Failed,
+    /// Stopped from outside.
+    Killed,
+}
+
+/// Which runs a bulk command acts on: ids, or a filter over experiments.
+#[derive(Debug, Args)]
+pub struct Selection {
+    /// Run ids.
+    pub runs: Vec<String>,
+    /// Every run matching this filter (in --experiment, default every active experiment).
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Experiment names or ids for --filter (repeatable).
+    #[arg(long = "experiment", short = 'e')]
+    pub experiments: Vec<String>,
+    /// List what would change and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BulkArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+}
+
+#[derive(Debug, Args)]
+pub struct TagRunsArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Tags to set, KEY=VALUE (repeatable).
+    #[arg(long = "set", value_parser = key_value)]
+    pub set: Vec<(String, String)>,
+    /// Tags to remove (repeatable).
+    #[arg(long = "unset")]
+    pub unset: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MoveRunsArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// The experiment (name or id) the runs go to.
+    #[arg(long)]
+    pub to: String,
 }
 
 #[derive(Debug, Args)]
@@ -66,8 +319,280 @@ pub struct ParetoArgs {
     /// Metrics to minimise, e.g. metrics.cost_usd (repeatable).
     #[arg(long = "min")]
     pub minimize: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MetricsCommand {
+    /// Every point of some metrics of some runs, as a table or a chart.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Run ids, comma-separated.
+    pub runs: String,
+    /// Metric keys.
+    #[arg(required = true)]
+    pub keys: Vec<String>,
+    /// Draw a chart in the terminal (every run and key on one chart).
+    #[arg(long)]
+    pub chart: bool,
+    /// Chart width in columns.
+    #[arg(long, default_value_t = 72)]
+    pub width: usize,
+    /// Chart height in rows.
+    #[arg(long, default_value_t = 16)]
+    pub height: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Metrics: KEY=VALUE arguments, or JSON lines on stdin
+    /// ({"key": "loss", "value": 0.5, "step": 3}), sent in batches.
+    Metric(LogMetricArgs),
+    /// Params, KEY=VALUE.
+    Param(LogPairsArgs),
+    /// Tags, KEY=VALUE.
+    Tag(LogPairsArgs),
+    /// A file or directory as artifacts of the run.
+    Artifact(LogArtifactArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LogMetricArgs {
     #[command(flatten)]
-    pub server: ServerUri,
+    pub run: RunRef,
+    /// KEY=VALUE pairs; none (or -) reads JSON lines from stdin.
+    #[arg(value_parser = key_value)]
+    pub metrics: Vec<(String, String)>,
+    /// The step of the argument metrics.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    pub step: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct LogPairsArgs {
+    #[command(flatten)]
+    pub run: RunRef,
+    /// KEY=VALUE pairs.
+    #[arg(value_parser = key_value, required = true)]
+    pub pairs: Vec<(String, String)>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArtifactArgs {
+    #[command(flatten)]
+    pub run: RunRef,
+    /// A local file or directory.
+    pub path: PathBuf,
+    /// The directory inside the run's artifacts to put it in.
+    #[arg(long)]
+    pub artifact_path: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Experiment name or id (an unknown name is created).
+    #[arg(long, short = 'e', default_value = "Default")]
+    pub experiment: String,
+    /// The run's name (default: the command's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Tags, KEY=VALUE (repeatable).
+    #[arg(long = "tag", value_parser = key_value)]
+    pub tags: Vec<(String, String)>,
+    /// The command and its arguments, after --.
+    #[arg(last = true, required = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List registered models.
+    List {
+        /// Filter, e.g. "name LIKE 'summ%'".
+        #[arg(long)]
+        filter: Option<String>,
+    },
+    /// A model: its versions, aliases and gates.
+    Show {
+        /// The registered model.
+        name: String,
+    },
+    /// Register a new version (creating the model if needed); prints the version.
+    Register(RegisterArgs),
+    /// Move a version to a stage (gates are checked).
+    Promote {
+        /// The registered model.
+        name: String,
+        /// The version.
+        version: String,
+        /// Staging, Production, Archived or None.
+        #[arg(long)]
+        stage: String,
+        /// Archive the versions already in that stage.
+        #[arg(long)]
+        archive_existing: bool,
+    },
+    /// Point an alias at a version (gates are checked), or remove it.
+    Alias {
+        /// The registered model.
+        name: String,
+        /// The alias, e.g. champion.
+        alias: String,
+        /// The version (omit with --delete).
+        version: Option<String>,
+        /// Remove the alias.
+        #[arg(long)]
+        delete: bool,
+    },
+    /// Promotion gates: run filters a version's run must pass.
+    #[command(subcommand)]
+    Gate(GateCommand),
+    /// Every stage transition and alias move: from, to, when, who, the run's metrics.
+    History {
+        /// The registered model.
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// The registered model.
+    pub name: String,
+    /// The version's source: runs:/RUN/PATH, models:/..., or mlflow-artifacts:/...
+    #[arg(long, required_unless_present = "run")]
+    pub source: Option<String>,
+    /// The run it came from (source defaults to runs:/RUN/PATH).
+    #[arg(long)]
+    pub run: Option<String>,
+    /// The model's path inside the run's artifacts, with --run.
+    #[arg(long, default_value = "model")]
+    pub path: String,
+    /// A description of the version.
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GateTargetArgs {
+    /// The stage the gate guards.
+    #[arg(long, conflicts_with = "alias", required_unless_present = "alias")]
+    pub stage: Option<String>,
+    /// The alias the gate guards.
+    #[arg(long)]
+    pub alias: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GateCommand {
+    /// Set the gate on a stage or alias.
+    Set {
+        /// The registered model.
+        name: String,
+        #[command(flatten)]
+        target: GateTargetArgs,
+        /// The run filter, e.g. "metrics.bleu >= 30 AND metrics.cost_usd < 0.01".
+        #[arg(long)]
+        filter: String,
+    },
+    /// The gates of a model.
+    List {
+        /// The registered model.
+        name: String,
+    },
+    /// Remove the gate on a stage or alias.
+    Delete {
+        /// The registered model.
+        name: String,
+        #[command(flatten)]
+        target: GateTargetArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArtifactsCommand {
+    /// List a run's artifacts.
+    Ls {
+        /// The run id.
+        run: String,
+        /// A directory inside the run's artifacts.
+        path: Option<String>,
+        /// Everything below, not only the first level.
+        #[arg(long, short = 'r')]
+        recursive: bool,
+    },
+    /// Download a file or directory.
+    Get {
+        /// The run id.
+        run: String,
+        /// The artifact path.
+        path: String,
+        /// Where to put it (default: its name in the current directory).
+        #[arg(long)]
+        dest: Option<PathBuf>,
+    },
+    /// Upload a local file or directory.
+    Put {
+        /// The run id.
+        run: String,
+        /// A local file or directory.
+        local: PathBuf,
+        /// The directory inside the run's artifacts to put it in.
+        #[arg(long)]
+        artifact_path: Option<String>,
+    },
+    /// Re-hash the stored bytes of a run's artifacts (all of the server's without RUN).
+    Verify {
+        /// The run id.
+        run: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PromptsCommand {
+    /// Register a new version of a prompt (creating the prompt if needed).
+    Register {
+        /// The prompt's name.
+        name: String,
+        /// The template, e.g. "Summarize: {{text}}".
+        #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+        template: Option<String>,
+        /// Read the template from a file.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// What changed (the version's description).
+        #[arg(long, short = 'm')]
+        message: Option<String>,
+        /// Version tags, KEY=VALUE (repeatable).
+        #[arg(long = "tag", value_parser = key_value)]
+        tags: Vec<(String, String)>,
+    },
+    /// List prompts.
+    List,
+    /// A prompt version: NAME (latest), NAME/VERSION or NAME@ALIAS.
+    Show {
+        /// The reference.
+        reference: String,
+    },
+    /// The template change between two versions: NAME FROM TO (versions or @aliases).
+    Diff {
+        /// The prompt.
+        name: String,
+        /// The older version or @alias.
+        from: String,
+        /// The newer version or @alias.
+        to: String,
+    },
+    /// Point an alias at a version.
+    Alias {
+        /// The prompt.
+        name: String,
+        /// The alias, e.g. production.
+        alias: String,
+        /// The version.
+        version: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,8 +629,6 @@ pub struct EvalScoreArgs {
     /// `model` and token counts but no `cost_usd`. Read from disk, never fetched.
     #[arg(long)]
     pub prices: Option<PathBuf>,
-    #[command(flatten)]
-    pub server: ServerUri,
 }
 
 #[derive(Debug, Args)]
@@ -123,8 +646,6 @@ pub struct EvalDiffArgs {
     /// Bootstrap seed.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    #[command(flatten)]
-    pub server: ServerUri,
 }
 
 #[derive(Debug, Args)]
@@ -151,13 +672,6 @@ pub struct GcArgs {
     /// Only runs deleted at least this many seconds ago.
     #[arg(long, default_value_t = 0)]
     pub older_than: u64,
-    /// The server to clean up.
-    #[arg(
-        long,
-        env = "CAIRN_TRACKING_URI",
-        default_value = "http://127.0.0.1:5000"
-    )]
-    pub tracking_uri: String,
 }
 
 #[derive(Debug, Args)]
@@ -202,5 +716,16 @@ impl ServerArgs {
             backend_store_uri: self.backend_store_uri,
             artifacts,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

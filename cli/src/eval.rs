@@ -128,7 +128,7 @@ fn examples(args: &EvalScoreArgs) -> anyhow::Result<Vec<Example>> {
 }
 
 /// Scores files; prints corpus and mean scores; with `--run`, logs them and the table.
-pub async fn score(args: EvalScoreArgs) -> anyhow::Result<()> {
+pub async fn score(ctx: &crate::ctx::Ctx, args: EvalScoreArgs) -> anyhow::Result<()> {
     use cairn_client::eval::bleu::{corpus_bleu, sentence_bleu, BleuOptions};
     use cairn_client::eval::chrf::{corpus_chrf, sentence_chrf, ChrfOptions};
     use cairn_client::eval::rouge::RougeScorer;
@@ -250,7 +250,7 @@ pub async fn score(args: EvalScoreArgs) -> anyhow::Result<()> {
     }
     println!("{:<18} {:>14}", "examples", examples.len());
     if let Some(run_id) = &args.run {
-        let client = cairn_client::Client::new(&args.server.tracking_uri);
+        let client = ctx.client()?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)?
             .as_millis() as i64;
@@ -380,11 +380,11 @@ fn corpus_statistics(
 }
 
 /// Pairs two runs' eval tables; prints wins/losses/ties, regressions and a bootstrap.
-pub async fn diff(args: EvalDiffArgs) -> anyhow::Result<()> {
+pub async fn diff(ctx: &crate::ctx::Ctx, args: EvalDiffArgs) -> anyhow::Result<()> {
     use cairn_client::eval::compare::{compare, mean, paired_bootstrap, paired_bootstrap_by};
     use cairn_client::eval::table::NON_SCORE_COLUMNS;
 
-    let client = cairn_client::Client::new(&args.server.tracking_uri);
+    let client = ctx.client()?;
     let a = run_table(&client, &args.run_a, args.table.as_deref()).await?;
     let b = run_table(&client, &args.run_b, args.table.as_deref()).await?;
     let metrics: Vec<&str> = a

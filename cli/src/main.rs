@@ -1,15 +1,26 @@
 //! The `cairn` binary: parses the command line and dispatches to one function per command.
 
 mod args;
+mod artifacts;
+mod ctx;
 mod eval;
+mod experiments;
+mod logging;
+mod metrics;
+mod models;
+mod output;
+mod prompts;
 mod runs;
 mod sync;
+mod transfer;
 
 use args::{Cli, Command};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
+use ctx::Ctx;
 use std::io::Write;
+use std::process::ExitCode;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -18,38 +29,67 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    match cli.command {
-        Command::Server(server) => run_server(server.into_config()?),
-        Command::Gc(gc) => run_gc(gc),
-        Command::Eval(args::EvalCommand::Cases(cases)) => eval::cases(cases),
-        Command::Eval(args::EvalCommand::Score(score)) => block_on(eval::score(score)),
-        Command::Eval(args::EvalCommand::Diff(diff)) => block_on(eval::diff(diff)),
-        Command::Runs(args::RunsCommand::Pareto(pareto)) => block_on(runs::pareto(pareto)),
-        Command::Sync(sync) => block_on(sync::sync(sync)),
+    let ctx = Ctx::new(cli.tracking_uri, cli.output);
+    match dispatch(&ctx, cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(Ctx::exit_code(&e))
+        }
+    }
+}
+
+/// Runs one command; returns the exit code (non-zero only for `cairn run`'s child).
+fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
+    let done = |r: anyhow::Result<()>| r.map(|()| 0);
+    match command {
+        Command::Server(server) => done(run_server(server.into_config()?)),
+        Command::Experiments(c) => done(block_on(experiments::run(ctx, c))),
+        Command::Runs(c) => done(block_on(runs::run(ctx, c))),
+        Command::Metrics(c) => done(block_on(metrics::run(ctx, c))),
+        Command::Log(c) => done(block_on(logging::log(ctx, c))),
+        Command::Run(c) => block_on(logging::run_command(ctx, c)),
+        Command::Models(c) => done(block_on(models::run(ctx, c))),
+        Command::Artifacts(c) => done(block_on(artifacts::run(ctx, c))),
+        Command::Prompts(c) => done(block_on(prompts::run(ctx, c))),
+        Command::Gc(gc) => done(block_on(run_gc(ctx, gc))),
+        Command::Sync(s) => done(block_on(sync::sync(ctx, s))),
+        Command::Eval(args::EvalCommand::Cases(cases)) => done(eval::cases(cases)),
+        Command::Eval(args::EvalCommand::Score(score)) => done(block_on(eval::score(ctx, score))),
+        Command::Eval(args::EvalCommand::Diff(diff)) => done(block_on(eval::diff(ctx, diff))),
+        Command::Completions(c) => {
+            clap_complete::generate(
+                c.shell,
+                &mut Cli::command(),
+                "cairn",
+                &mut std::io::stdout(),
+            );
+            Ok(0)
+        }
     }
 }
 
 /// Runs one async command on a small runtime.
-fn block_on(work: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+fn block_on<T>(work: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
         .block_on(work)
 }
 
-fn run_gc(args: args::GcArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let client = cairn_client::Client::new(&args.tracking_uri);
+async fn run_gc(ctx: &Ctx, args: args::GcArgs) -> anyhow::Result<()> {
+    let client = ctx.client()?;
     let older_than_ms = i64::try_from(args.older_than.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let collected = runtime.block_on(client.collect_garbage(older_than_ms))?;
-    println!(
-        "removed {} runs and {} artifact blobs",
-        collected.runs.len(),
-        collected.blobs.len()
-    );
-    Ok(())
+    let collected = client.collect_garbage(older_than_ms).await?;
+    output::done(
+        ctx,
+        &format!(
+            "removed {} runs and {} artifact blobs",
+            collected.runs.len(),
+            collected.blobs.len()
+        ),
+        serde_json::json!({"runs": collected.runs, "blobs": collected.blobs}),
+    )
 }
 
 fn run_server(config: cairn_server::ServerConfig) -> anyhow::Result<()> {

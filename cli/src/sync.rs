@@ -2,11 +2,10 @@
 
 use crate::args::SyncArgs;
 use cairn_client::logger::{default_spool_dir, sync_spool_dir};
-use cairn_client::Client;
 
-pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
+pub async fn sync(ctx: &crate::ctx::Ctx, args: SyncArgs) -> anyhow::Result<()> {
     let dir = args.spool_dir.unwrap_or_else(default_spool_dir);
-    let client = Client::new(&args.server.tracking_uri);
+    let client = ctx.client()?;
     let files = sync_spool_dir(&client, &dir).await?;
     if files.is_empty() {
         println!("nothing to sync in {}", dir.display());
@@ -33,7 +32,10 @@ pub async fn sync(args: SyncArgs) -> anyhow::Result<()> {
         }
     }
     if unreachable > 0 {
-        anyhow::bail!("{unreachable} spool(s) could not be delivered; run `cairn sync` again once the server answers");
+        return Err(crate::ctx::ServerAway(format!(
+            "{unreachable} spool(s) could not be delivered; run `cairn sync` again once the server answers"
+        ))
+        .into());
     }
     Ok(())
 }

@@ -164,7 +164,7 @@ fn a_sweep_is_scored_logged_diffed_and_its_pareto_front_found() {
     let on_front: Vec<&str> = front
         .lines()
         .skip(1)
-        .map(|l| l.split('\t').next().unwrap())
+        .map(|l| l.split_whitespace().next().unwrap())
         .collect();
     assert!(
         on_front.contains(&runs[0].1.as_str()),
