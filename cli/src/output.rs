@@ -90,6 +90,19 @@ fn human(v: &Value) -> String {
     }
 }
 
+/// The widest a table cell gets; JSON and CSV carry whole values.
+const MAX_CELL: usize = 64;
+
+fn clip(text: &str) -> String {
+    if text.chars().count() <= MAX_CELL {
+        text.to_owned()
+    } else {
+        let mut cut: String = text.chars().take(MAX_CELL - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
 /// Quotes a CSV field when it needs it.
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -119,7 +132,11 @@ pub fn print(ctx: &Ctx, table: &Table) -> anyhow::Result<()> {
             let texts: Vec<Vec<String>> = table
                 .rows
                 .iter()
-                .map(|r| r.iter().map(|v| human(v).replace('\n', "⏎")).collect())
+                .map(|r| {
+                    r.iter()
+                        .map(|v| clip(&human(v).replace('\n', "⏎")))
+                        .collect()
+                })
                 .collect();
             let mut widths: Vec<usize> = table.columns.iter().map(|c| c.chars().count()).collect();
             for row in &texts {
