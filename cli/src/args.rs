@@ -66,6 +66,8 @@ pub enum Command {
     /// Send what Rust loggers spooled while the server was away (after their process
     /// ended), then delete the spools that were fully delivered.
     Sync(SyncArgs),
+    /// Write a consistent copy of the store's SQLite file while servers keep running.
+    Backup(BackupArgs),
     /// Evaluate LLM outputs: BLEU, chrF, ROUGE.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -78,6 +80,19 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The new file to write (must not exist).
+    #[arg(long)]
+    pub to: PathBuf,
+    /// The server's data directory.
+    #[arg(long, env = "CAIRN_DATA_DIR", default_value = "cairn-data")]
+    pub data_dir: PathBuf,
+    /// The server's database, e.g. sqlite:///runs.db (default: DATA_DIR/cairn.db).
+    #[arg(long, env = "CAIRN_BACKEND_STORE_URI")]
+    pub backend_store_uri: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -54,6 +54,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
         Command::Prompts(c) => done(block_on(prompts::run(ctx, c))),
         Command::Gc(gc) => done(block_on(run_gc(ctx, gc))),
         Command::Sync(s) => done(block_on(sync::sync(ctx, s))),
+        Command::Backup(b) => done(backup(ctx, b)),
         Command::Eval(args::EvalCommand::Cases(cases)) => done(eval::cases(cases)),
         Command::Eval(args::EvalCommand::Score(score)) => done(block_on(eval::score(ctx, score))),
         Command::Eval(args::EvalCommand::Diff(diff)) => done(block_on(eval::diff(ctx, diff))),
@@ -75,6 +76,25 @@ fn block_on<T>(work: impl std::future::Future<Output = anyhow::Result<T>>) -> an
         .enable_all()
         .build()?
         .block_on(work)
+}
+
+fn backup(ctx: &Ctx, args: args::BackupArgs) -> anyhow::Result<()> {
+    let db = cairn_server::database_path(&args.data_dir, args.backend_store_uri.as_deref())?;
+    let b = cairn_server::store::sqlite::maintenance::backup(&db, &args.to)?;
+    output::done(
+        ctx,
+        &format!(
+            "backed up {} to {}: {} bytes, {} experiments, {} runs, {} metric points (integrity ok)",
+            db.display(),
+            b.path.display(),
+            b.bytes,
+            b.experiments,
+            b.runs,
+            b.metric_points
+        ),
+        serde_json::json!({"source": db, "path": b.path, "bytes": b.bytes, "experiments": b.experiments,
+                           "runs": b.runs, "metric_points": b.metric_points, "integrity": "ok"}),
+    )
 }
 
 async fn run_gc(ctx: &Ctx, args: args::GcArgs) -> anyhow::Result<()> {

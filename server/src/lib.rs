@@ -54,22 +54,28 @@ impl ServerConfig {
 
     /// The SQLite file this configuration names.
     pub fn database_path(&self) -> anyhow::Result<PathBuf> {
-        match &self.backend_store_uri {
-            None => Ok(self.data_dir.join("cairn.db")),
-            Some(uri) => {
-                // SQLAlchemy's spelling, which MLflow users already write: three slashes
-                // then a relative path, or four for an absolute one.
-                let path = uri.strip_prefix("sqlite:///").with_context(|| {
-                    format!(
-                        "unsupported --backend-store-uri {uri:?}: only sqlite:///PATH is supported"
-                    )
-                })?;
-                anyhow::ensure!(
-                    !path.is_empty(),
-                    "--backend-store-uri {uri:?} names no file"
-                );
-                Ok(PathBuf::from(path))
-            }
+        database_path(&self.data_dir, self.backend_store_uri.as_deref())
+    }
+}
+
+/// The SQLite file a data directory and an optional `--backend-store-uri` name.
+pub fn database_path(
+    data_dir: &std::path::Path,
+    backend_store_uri: Option<&str>,
+) -> anyhow::Result<PathBuf> {
+    match backend_store_uri {
+        None => Ok(data_dir.join("cairn.db")),
+        Some(uri) => {
+            // SQLAlchemy's spelling, which MLflow users already write: three slashes
+            // then a relative path, or four for an absolute one.
+            let path = uri.strip_prefix("sqlite:///").with_context(|| {
+                format!("unsupported --backend-store-uri {uri:?}: only sqlite:///PATH is supported")
+            })?;
+            anyhow::ensure!(
+                !path.is_empty(),
+                "--backend-store-uri {uri:?} names no file"
+            );
+            Ok(PathBuf::from(path))
         }
     }
 }

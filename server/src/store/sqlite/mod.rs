@@ -6,6 +6,7 @@ mod artifacts;
 mod experiments;
 mod gates;
 mod logged_models;
+pub mod maintenance;
 mod metrics;
 mod migrations;
 mod names;
@@ -37,6 +38,8 @@ use writer::Writer;
 pub struct SqliteStore {
     writer: Writer,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    /// Exists while the store is open; see `maintenance::open_marker`.
+    marker: std::path::PathBuf,
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -63,6 +66,9 @@ impl SqliteStore {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         configure(&conn)?;
+        maintenance::check_after_crash(path, &conn)?;
+        let marker = maintenance::open_marker(path);
+        std::fs::write(&marker, std::process::id().to_string())?;
         migrations::migrate(&mut conn, now_ms())?;
         let manager = SqliteConnectionManager::file(path)
             .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
@@ -77,6 +83,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: Writer::start(conn),
             readers,
+            marker,
         })
     }
 
@@ -88,9 +95,10 @@ impl SqliteStore {
         work(&conn)
     }
 
-    /// Stops the writer after the queued writes commit.
+    /// Stops the writer after the queued writes commit, and marks the stop clean.
     pub fn shutdown(&self) {
         self.writer.shutdown();
+        let _ = std::fs::remove_file(&self.marker);
     }
 }
 
