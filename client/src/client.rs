@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 /// A tracking-server client: async, cheap to clone, safe to share between tasks.
 ///
 /// Every call is retried under the client's [`RetryPolicy`] on connection errors,
-/// timeouts, 429 and 5xx, and never on another 4xx.
+/// timeouts, 429 and 5xx, and never on another 4xx. Writes carry an `Idempotency-Key`
+/// that all attempts share, so a retry after a lost answer is not applied twice.
 #[derive(Debug, Clone)]
 pub struct Client {
     pub(crate) base: String,
@@ -223,9 +224,15 @@ impl Client {
         body: Option<&Value>,
     ) -> Result<T, Error> {
         let url = format!("{}/{api}", self.base);
+        // One key for every attempt of this call: a retry after a lost answer is
+        // answered again by a Cairn server instead of applied twice.
+        let key = (method != Method::GET).then(|| uuid::Uuid::new_v4().simple().to_string());
         let resp = self
             .send(|| {
                 let mut req = self.http.request(method.clone(), &url).query(query);
+                if let Some(k) = &key {
+                    req = req.header("idempotency-key", k);
+                }
                 if let Some(b) = body {
                     req = req.json(b);
                 }

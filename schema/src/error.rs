@@ -22,6 +22,8 @@ pub enum ErrorCode {
     RequestLimitExceeded,
     /// No endpoint at this path (HTTP 404).
     EndpointNotFound,
+    /// Another request with the same idempotency key is still being answered (HTTP 409).
+    ResourceConflict,
 }
 
 impl ErrorCode {
@@ -34,6 +36,7 @@ impl ErrorCode {
             ErrorCode::InternalError => 500,
             ErrorCode::NotImplemented => 501,
             ErrorCode::TemporarilyUnavailable => 503,
+            ErrorCode::ResourceConflict => 409,
         }
     }
 
@@ -48,6 +51,7 @@ impl ErrorCode {
             ErrorCode::NotImplemented => "NOT_IMPLEMENTED",
             ErrorCode::RequestLimitExceeded => "REQUEST_LIMIT_EXCEEDED",
             ErrorCode::EndpointNotFound => "ENDPOINT_NOT_FOUND",
+            ErrorCode::ResourceConflict => "RESOURCE_CONFLICT",
         }
     }
 }

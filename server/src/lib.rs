@@ -126,6 +126,9 @@ impl Application {
             web::Data::from(store.clone() as Arc<dyn RegistryStore>);
         let logged_models: web::Data<dyn LoggedModelStore> =
             web::Data::from(store.clone() as Arc<dyn LoggedModelStore>);
+        let idempotency: http::Idempotency =
+            web::Data::from(store.clone() as Arc<dyn crate::store::IdempotencyStore>);
+        let in_flight = web::Data::new(http::idempotency::InFlight::default());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -133,7 +136,12 @@ impl Application {
                 .app_data(registry.clone())
                 .app_data(promotions.clone())
                 .app_data(logged_models.clone())
+                .app_data(idempotency.clone())
+                .app_data(in_flight.clone())
                 .app_data(web::PayloadConfig::new(MAX_JSON_BODY))
+                .wrap(actix_web::middleware::from_fn(
+                    http::idempotency::middleware,
+                ))
                 .wrap(http::json_errors())
                 .configure(http::routes)
                 .default_service(web::to(http::not_found))

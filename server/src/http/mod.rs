@@ -8,6 +8,7 @@ mod artifacts;
 mod error;
 mod experiments;
 mod gates;
+pub mod idempotency;
 mod logged_models;
 mod metrics;
 mod misc;
@@ -31,6 +32,8 @@ use serde_json::{Map, Value};
 
 /// The store as handlers receive it.
 pub type Store = web::Data<dyn TrackingStore>;
+/// The idempotency store as the middleware receives it.
+pub type Idempotency = web::Data<dyn crate::store::IdempotencyStore>;
 
 /// Runs a store call on the blocking pool and maps its error.
 pub(crate) async fn call<S, R, F>(store: &web::Data<S>, work: F) -> Result<R, HttpError>

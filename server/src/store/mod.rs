@@ -419,6 +419,26 @@ pub struct PromotionEvent {
     pub metrics: String,
 }
 
+/// A stored answer to a request that carried an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    /// SHA-256 of the request (method, path, query, body) that got it.
+    pub fingerprint: String,
+    /// Its HTTP status.
+    pub status: u16,
+    /// Its JSON body.
+    pub body: Vec<u8>,
+}
+
+/// Answers kept by idempotency key, so that a retried request is answered again
+/// instead of applied again.
+pub trait IdempotencyStore: Send + Sync + 'static {
+    /// The answer kept under `key`, if any (and not older than a day).
+    fn recall(&self, key: &str) -> StoreResult<Option<StoredAnswer>>;
+    /// Keeps an answer under `key` (the first one wins) and forgets answers older than a day.
+    fn remember(&self, key: &str, answer: &StoredAnswer) -> StoreResult<()>;
+}
+
 /// Cairn's promotion gates and promotion history, beside the MLflow registry.
 pub trait PromotionStore: Send + Sync + 'static {
     /// Sets (replaces) the gate of a target.

@@ -251,6 +251,17 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX logged_model_metrics_by_key ON logged_model_metrics (key, model_id);
     "#,
+    // 6: answers to requests that carried an Idempotency-Key, kept for a day.
+    r#"
+    CREATE TABLE idempotency (
+        key         TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        status      INTEGER NOT NULL,
+        body        BLOB NOT NULL,
+        created     INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX idempotency_by_age ON idempotency (created);
+    "#,
 ];
 
 /// Brings the database up to the newest schema and seeds the `Default` experiment.

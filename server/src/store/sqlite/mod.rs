@@ -5,6 +5,7 @@
 mod artifacts;
 mod experiments;
 mod gates;
+mod idempotency;
 mod logged_models;
 pub mod maintenance;
 mod metrics;
@@ -451,6 +452,17 @@ impl RegistryStore for SqliteStore {
         let (n, k) = (name.to_owned(), key.to_owned());
         self.writer
             .write(move |c| registry::delete_version_tag(c, &n, version, &k))
+    }
+}
+
+impl crate::store::IdempotencyStore for SqliteStore {
+    fn recall(&self, key: &str) -> StoreResult<Option<crate::store::StoredAnswer>> {
+        self.read(|c| idempotency::recall(c, key))
+    }
+    fn remember(&self, key: &str, answer: &crate::store::StoredAnswer) -> StoreResult<()> {
+        let (key, answer) = (key.to_owned(), answer.clone());
+        self.writer
+            .write(move |c| idempotency::remember(c, &key, &answer))
     }
 }
 
