@@ -712,6 +712,28 @@ pub struct ServerArgs {
     /// S3 region (default: AWS_REGION / AWS_DEFAULT_REGION, else us-east-1).
     #[arg(long, env = "CAIRN_S3_REGION")]
     pub s3_region: Option<String>,
+    /// Host names clients may address the server by, comma-separated (`*` for any).
+    /// Default: loopback names when listening on loopback, any name otherwise.
+    #[arg(long, env = "CAIRN_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Seconds a client has to send a request's head.
+    #[arg(long, env = "CAIRN_HEADER_TIMEOUT", default_value_t = 10.0)]
+    pub header_timeout: f64,
+    /// Seconds a request body may stall before the request fails.
+    #[arg(long, env = "CAIRN_BODY_TIMEOUT", default_value_t = 60.0)]
+    pub body_timeout: f64,
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, env = "CAIRN_KEEP_ALIVE", default_value_t = 75.0)]
+    pub keep_alive: f64,
+    /// Artifact uploads received at once; more get 503 until one ends.
+    #[arg(long, env = "CAIRN_MAX_CONCURRENT_UPLOADS", default_value_t = 64)]
+    pub max_concurrent_uploads: usize,
+}
+
+/// Seconds from the command line as a duration (positive and finite).
+fn seconds(name: &str, s: f64) -> anyhow::Result<std::time::Duration> {
+    anyhow::ensure!(s.is_finite() && s > 0.0, "--{name} must be a positive number of seconds");
+    Ok(std::time::Duration::from_secs_f64(s))
 }
 
 impl ServerArgs {
@@ -730,6 +752,11 @@ impl ServerArgs {
             data_dir: self.data_dir,
             backend_store_uri: self.backend_store_uri,
             artifacts,
+            allowed_hosts: self.allowed_hosts,
+            header_timeout: seconds("header-timeout", self.header_timeout)?,
+            body_idle_timeout: seconds("body-timeout", self.body_timeout)?,
+            keep_alive: seconds("keep-alive", self.keep_alive)?,
+            max_concurrent_uploads: self.max_concurrent_uploads.max(1),
         })
     }
 }

@@ -24,6 +24,8 @@ pub enum ErrorCode {
     EndpointNotFound,
     /// Another request with the same idempotency key is still being answered (HTTP 409).
     ResourceConflict,
+    /// The request is not allowed, e.g. its `Host` is not one the server accepts (HTTP 403).
+    PermissionDenied,
 }
 
 impl ErrorCode {
@@ -37,6 +39,7 @@ impl ErrorCode {
             ErrorCode::NotImplemented => 501,
             ErrorCode::TemporarilyUnavailable => 503,
             ErrorCode::ResourceConflict => 409,
+            ErrorCode::PermissionDenied => 403,
         }
     }
 
@@ -52,6 +55,7 @@ impl ErrorCode {
             ErrorCode::RequestLimitExceeded => "REQUEST_LIMIT_EXCEEDED",
             ErrorCode::EndpointNotFound => "ENDPOINT_NOT_FOUND",
             ErrorCode::ResourceConflict => "RESOURCE_CONFLICT",
+            ErrorCode::PermissionDenied => "PERMISSION_DENIED",
         }
     }
 }

@@ -30,6 +30,17 @@ pub struct ServerConfig {
     pub backend_store_uri: Option<String>,
     /// Where artifact bytes go; default `<data_dir>/artifacts`.
     pub artifacts: Option<Destination>,
+    /// Host names requests may address; `None` means the default for `host`
+    /// (loopback names on loopback, any otherwise). `*` takes any.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// The longest wait for a request's head after the connection opens.
+    pub header_timeout: std::time::Duration,
+    /// The longest wait for the next piece of a request body.
+    pub body_idle_timeout: std::time::Duration,
+    /// How long an idle keep-alive connection stays open.
+    pub keep_alive: std::time::Duration,
+    /// Artifact uploads received at once; more are refused with 503 until one ends.
+    pub max_concurrent_uploads: usize,
 }
 
 impl Default for ServerConfig {
@@ -40,6 +51,11 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("cairn-data"),
             backend_store_uri: None,
             artifacts: None,
+            allowed_hosts: None,
+            header_timeout: std::time::Duration::from_secs(10),
+            body_idle_timeout: std::time::Duration::from_secs(60),
+            keep_alive: std::time::Duration::from_secs(75),
+            max_concurrent_uploads: 64,
         }
     }
 }
@@ -129,6 +145,21 @@ impl Application {
         let idempotency: http::Idempotency =
             web::Data::from(store.clone() as Arc<dyn crate::store::IdempotencyStore>);
         let in_flight = web::Data::new(http::idempotency::InFlight::default());
+        let allowed_hosts = config
+            .allowed_hosts
+            .clone()
+            .or_else(|| http::hygiene::default_allowed_hosts(&config.host));
+        if allowed_hosts.is_none() {
+            tracing::warn!(
+                host = %config.host,
+                "listening beyond loopback and accepting any Host header; name the server's host names with --allowed-hosts to guard against DNS rebinding"
+            );
+        }
+        let hygiene = web::Data::new(http::hygiene::Hygiene::new(http::hygiene::Limits {
+            allowed_hosts,
+            body_idle: config.body_idle_timeout,
+            max_uploads: config.max_concurrent_uploads,
+        }));
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -138,14 +169,19 @@ impl Application {
                 .app_data(logged_models.clone())
                 .app_data(idempotency.clone())
                 .app_data(in_flight.clone())
+                .app_data(hygiene.clone())
                 .app_data(web::PayloadConfig::new(MAX_JSON_BODY))
                 .wrap(actix_web::middleware::from_fn(
                     http::idempotency::middleware,
                 ))
+                .wrap(actix_web::middleware::from_fn(http::hygiene::middleware))
                 .wrap(http::json_errors())
                 .configure(http::routes)
                 .default_service(web::to(http::not_found))
         })
+        .client_request_timeout(config.header_timeout)
+        .keep_alive(config.keep_alive)
+        .client_disconnect_timeout(std::time::Duration::from_secs(5))
         .listen(listener)?
         .shutdown_timeout(30)
         .run();

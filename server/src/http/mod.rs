@@ -8,6 +8,7 @@ mod artifacts;
 mod error;
 mod experiments;
 mod gates;
+pub mod hygiene;
 pub mod idempotency;
 mod logged_models;
 mod metrics;
