@@ -732,7 +732,10 @@ pub struct ServerArgs {
 
 /// Seconds from the command line as a duration (positive and finite).
 fn seconds(name: &str, s: f64) -> anyhow::Result<std::time::Duration> {
-    anyhow::ensure!(s.is_finite() && s > 0.0, "--{name} must be a positive number of seconds");
+    anyhow::ensure!(
+        s.is_finite() && s > 0.0,
+        "--{name} must be a positive number of seconds"
+    );
     Ok(std::time::Duration::from_secs_f64(s))
 }
 

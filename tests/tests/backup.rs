@@ -58,25 +58,44 @@ fn a_backup_taken_during_writes_is_whole_and_a_server_starts_from_it() {
     let out = backup(server.data_dir(), &copy);
     stop.store(true, Ordering::SeqCst);
     let written = writer.join().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["integrity"], "ok");
     assert_eq!(report["runs"], 1);
     let points = report["metric_points"].as_u64().unwrap() as usize;
     assert!(points > 0, "writes had begun before the backup: {report}");
-    assert_eq!(points % POINTS_PER_BATCH, 0, "no batch is in the copy in part: {points}");
+    assert_eq!(
+        points % POINTS_PER_BATCH,
+        0,
+        "no batch is in the copy in part: {points}"
+    );
     assert!(points <= written * POINTS_PER_BATCH);
 
     // A server started on the copy serves what it holds.
     let restored = TestServer::start_in(copy.parent().unwrap());
     let history = restored
-        .get("metrics/get-history", &[("run_id", run.as_str()), ("metric_key", "loss"), ("max_results", "25000")])
+        .get(
+            "metrics/get-history",
+            &[
+                ("run_id", run.as_str()),
+                ("metric_key", "loss"),
+                ("max_results", "25000"),
+            ],
+        )
         .ok();
     let served = history["metrics"].as_array().map_or(0, Vec::len);
     assert_eq!(served, points.min(25_000));
 
     let again = backup(server.data_dir(), &copy);
-    assert_eq!(again.status.code(), Some(1), "a backup never overwrites a file");
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "a backup never overwrites a file"
+    );
 }
 
 #[test]
@@ -90,7 +109,12 @@ fn a_server_that_died_leaves_its_marker_and_the_next_start_checks_the_store() {
     assert!(marker.exists(), "a killed server leaves its marker");
 
     let mut server = TestServer::start_in(data.path());
-    assert_eq!(server.get("experiments/get-by-name", &[("experiment_name", "kept")]).status, 200);
+    assert_eq!(
+        server
+            .get("experiments/get-by-name", &[("experiment_name", "kept")])
+            .status,
+        200
+    );
     assert!(server.terminate(), "a graceful stop");
     assert!(!marker.exists(), "a clean stop removes the marker");
 }
@@ -124,5 +148,8 @@ fn a_damaged_store_after_a_crash_is_refused_with_a_pointer_to_the_backup() {
         .unwrap();
     assert!(!out.status.success(), "a damaged store is not served");
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains("integrity check") && said.contains("cairn backup"), "{said}");
+    assert!(
+        said.contains("integrity check") && said.contains("cairn backup"),
+        "{said}"
+    );
 }

@@ -83,7 +83,10 @@ fn a_full_disk_answers_503_loses_nothing_acknowledged_and_recovers_without_a_res
         }
     }
     let refused = refused.expect("the disk filled up");
-    assert!(!acknowledged.is_empty(), "batches landed before the disk was full");
+    assert!(
+        !acknowledged.is_empty(),
+        "batches landed before the disk was full"
+    );
     assert_eq!(refused.status, 503, "{}", refused.text);
     assert_eq!(
         refused.body["error_code"], "TEMPORARILY_UNAVAILABLE",
@@ -100,15 +103,26 @@ fn a_full_disk_answers_503_loses_nothing_acknowledged_and_recovers_without_a_res
         .trim_start_matches("mlflow-artifacts:/")
         .to_owned();
     let upload = reqwest::blocking::Client::new()
-        .put(format!("{}/api/2.0/mlflow-artifacts/artifacts/{root}/big.bin", server.url))
+        .put(format!(
+            "{}/api/2.0/mlflow-artifacts/artifacts/{root}/big.bin",
+            server.url
+        ))
         .body(vec![7u8; 2 << 20])
         .send()
         .unwrap();
     assert_eq!(upload.status().as_u16(), 503);
     let envelope: Value = upload.json().unwrap();
-    assert_eq!(envelope["error_code"], "TEMPORARILY_UNAVAILABLE", "{envelope}");
-    let listed = server.get("artifacts/list", &[("run_id", run.as_str())]).ok();
-    assert!(listed["files"].as_array().is_none_or(Vec::is_empty), "{listed}");
+    assert_eq!(
+        envelope["error_code"], "TEMPORARILY_UNAVAILABLE",
+        "{envelope}"
+    );
+    let listed = server
+        .get("artifacts/list", &[("run_id", run.as_str())])
+        .ok();
+    assert!(
+        listed["files"].as_array().is_none_or(Vec::is_empty),
+        "{listed}"
+    );
     // Reads still work on a full disk.
     assert_eq!(
         server.get("runs/get", &[("run_id", run.as_str())]).status,
