@@ -220,3 +220,21 @@ fn uploads_beyond_the_cap_get_503_until_one_ends() {
         .unwrap();
     assert_eq!(third.status().as_u16(), 200, "a permit is free again");
 }
+
+#[test]
+fn a_body_larger_than_its_endpoint_takes_is_refused_with_413_before_it_is_read() {
+    let server = TestServer::start();
+    let exp = server.experiment("big");
+    let run = server.run(&exp);
+    let huge = "x".repeat(5 * 1024 * 1024);
+    let body = json!({"run_id": run, "key": "notes", "value": huge}).to_string();
+    let reply = server.raw_post(
+        "/api/2.0/mlflow/runs/set-tag",
+        "application/json",
+        body.into_bytes(),
+    );
+    assert_eq!(reply.status, 413, "{}", reply.text);
+    assert_eq!(reply.body["error_code"], "REQUEST_LIMIT_EXCEEDED");
+    let tags = &server.get_run(&run)["data"]["tags"];
+    assert!(!tags.to_string().contains("notes"), "nothing was written");
+}

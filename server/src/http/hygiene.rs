@@ -69,6 +69,19 @@ fn refuse(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
     req.into_response(HttpError(error).error_response())
 }
 
+/// The largest JSON body an endpoint takes: datasets (schemas and profiles) and
+/// logged-model bodies may be large; everything else fits in 4 MiB (a full log-batch of
+/// 100 params, 100 tags and 1000 metrics is under 2 MiB).
+pub fn body_limit(path: &str) -> usize {
+    const LARGE: usize = 32 * 1024 * 1024;
+    const SMALL: usize = 4 * 1024 * 1024;
+    if path.ends_with("/runs/log-inputs") || path.contains("/logged-models") {
+        LARGE
+    } else {
+        SMALL
+    }
+}
+
 /// Whether the request uploads artifact bytes.
 fn is_upload(req: &ServiceRequest) -> bool {
     *req.method() == Method::PUT && req.path().contains("/mlflow-artifacts/")
@@ -93,6 +106,25 @@ pub async fn middleware(
                 ApiError {
                     code: ErrorCode::PermissionDenied,
                     message: "This host name is not allowed; start the server with --allowed-hosts to accept it.".into(),
+                },
+            ));
+        }
+    }
+    if !req.path().contains("/mlflow-artifacts/") {
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let limit = body_limit(req.path());
+        if declared.is_some_and(|n| n > limit) {
+            return Ok(refuse(
+                req,
+                ApiError {
+                    code: ErrorCode::RequestLimitExceeded,
+                    message: format!(
+                        "The request body is larger than this endpoint takes ({limit} bytes)."
+                    ),
                 },
             ));
         }
@@ -151,6 +183,18 @@ mod tests {
         assert_eq!(host_name("LOCALHOST"), "localhost");
         assert_eq!(host_name("[::1]:5000"), "::1");
         assert_eq!(host_name("evil.example:80"), "evil.example");
+    }
+
+    #[test]
+    fn only_dataset_and_logged_model_bodies_may_be_large() {
+        assert!(
+            body_limit("/api/2.0/mlflow/runs/log-inputs")
+                > body_limit("/api/2.0/mlflow/runs/log-batch")
+        );
+        assert_eq!(
+            body_limit("/api/2.0/mlflow/runs/log-batch"),
+            4 * 1024 * 1024
+        );
     }
 
     #[test]
