@@ -452,4 +452,105 @@ mod tests {
         let body = "[".repeat(10_000) + &"]".repeat(10_000);
         assert!(Req::from_json(body.as_bytes()).is_err());
     }
+
+    mod fuzz {
+        //! Request decoding at scale (`PROPTEST_CASES`): any body or query string reads
+        //! into a `Req` or a 4xx, and no accessor panics or answers 5xx.
+        use super::*;
+        use actix_web::test::TestRequest;
+        use proptest::prelude::*;
+
+        const FIELDS: [&str; 12] = [
+            "run_id",
+            "experiment_id",
+            "key",
+            "value",
+            "timestamp",
+            "step",
+            "metrics",
+            "params",
+            "tags",
+            "max_results",
+            "page_token",
+            "experiment_ids",
+        ];
+
+        fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(|n| Value::from(n)),
+                any::<f64>().prop_map(
+                    |f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+                ),
+                prop_oneof![
+                    Just("NaN".to_owned()),
+                    Just("Infinity".to_owned()),
+                    any::<String>()
+                ]
+                .prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 48, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::vec((prop::sample::select(FIELDS.to_vec()), inner), 0..6)
+                        .prop_map(|kv| Value::Object(
+                            kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+                        )),
+                ]
+            })
+        }
+
+        /// Calls every accessor on every field; every error must be the caller's (4xx).
+        fn exercise(req: &Req) -> Result<(), TestCaseError> {
+            let client_error = |r: Result<(), HttpError>| -> Result<(), TestCaseError> {
+                if let Err(e) = r {
+                    prop_assert!(e.0.code.http_status() < 500, "{:?}", e.0);
+                }
+                Ok(())
+            };
+            for f in FIELDS {
+                client_error(req.str_opt(f).map(drop))?;
+                client_error(req.i64_opt(f).map(drop))?;
+                client_error(req.f64_req(f).map(drop))?;
+                client_error(req.bool_opt(f).map(drop))?;
+                client_error(req.str_list(f).map(drop))?;
+                client_error(req.tags(f).map(drop))?;
+                client_error(req.objects(f).map(|objects| {
+                    for o in objects {
+                        let _ = o.str_opt("key");
+                        let _ = o.f64_req("value");
+                        let _ = o.i64_opt("timestamp");
+                    }
+                }))?;
+            }
+            client_error(req.page_offset().map(drop))?;
+            Ok(())
+        }
+
+        proptest! {
+            #[test]
+            fn any_json_body_reads_or_is_refused_with_a_4xx(body in json()) {
+                let http = TestRequest::post().insert_header(("content-type", "application/json")).to_http_request();
+                match Req::read(&http, body.to_string().as_bytes()) {
+                    Ok(req) => exercise(&req)?,
+                    Err(e) => prop_assert!(e.0.code.http_status() < 500),
+                }
+            }
+
+            #[test]
+            fn any_bytes_read_or_are_refused_with_a_4xx(body in prop::collection::vec(any::<u8>(), 0..256)) {
+                let http = TestRequest::post().insert_header(("content-type", "application/json")).to_http_request();
+                match Req::read(&http, &body) {
+                    Ok(req) => exercise(&req)?,
+                    Err(e) => prop_assert!(e.0.code.http_status() < 500),
+                }
+            }
+
+            #[test]
+            fn any_query_string_reads_and_no_accessor_panics(query in "[ -~]{0,120}") {
+                exercise(&Req::from_query(&query))?;
+            }
+        }
+    }
 }

@@ -5,6 +5,8 @@
 //! The SQL is plain enough to serve SQLite today and PostgreSQL later.
 
 mod experiments;
+#[cfg(test)]
+mod fuzz;
 mod logged_models;
 pub mod registry;
 mod runs;
