@@ -110,6 +110,15 @@ pub fn key_value(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
 }
 
+/// `KEY=VALUE`, or `-` (kept as the key `-` with no value) for standard input.
+pub fn key_value_or_stdin(s: &str) -> Result<(String, String), String> {
+    if s == "-" {
+        Ok(("-".into(), String::new()))
+    } else {
+        key_value(s)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ExperimentsCommand {
     /// List experiments.
@@ -378,7 +387,7 @@ pub struct LogMetricArgs {
     #[command(flatten)]
     pub run: RunRef,
     /// KEY=VALUE pairs; none (or -) reads JSON lines from stdin.
-    #[arg(value_parser = key_value)]
+    #[arg(value_parser = key_value_or_stdin)]
     pub metrics: Vec<(String, String)>,
     /// The step of the argument metrics.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]

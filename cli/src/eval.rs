@@ -244,11 +244,11 @@ pub async fn score(ctx: &crate::ctx::Ctx, args: EvalScoreArgs) -> anyhow::Result
     if agg.rows_with_cost > 0 {
         metrics.push(("cost_usd_total".into(), agg.total_cost_usd));
     }
-    println!("{:<18} {:>14}", "metric", "value");
+    outln!("{:<18} {:>14}", "metric", "value")?;
     for (k, v) in &metrics {
-        println!("{k:<18} {v:>14.4}");
+        outln!("{k:<18} {v:>14.4}")?;
     }
-    println!("{:<18} {:>14}", "examples", examples.len());
+    outln!("{:<18} {:>14}", "examples", examples.len())?;
     if let Some(run_id) = &args.run {
         let client = ctx.client()?;
         let now = std::time::SystemTime::now()
@@ -286,12 +286,12 @@ pub async fn score(ctx: &crate::ctx::Ctx, args: EvalScoreArgs) -> anyhow::Result
                 &serde_json::Value::Array(logged).to_string(),
             )
             .await?;
-        println!(
+        outln!(
             "logged {} metrics and {} rows to run {run_id} ({})",
             metrics.len(),
             rows.len(),
             args.table
-        );
+        )?;
     }
     Ok(())
 }
@@ -398,16 +398,17 @@ pub async fn diff(ctx: &crate::ctx::Ctx, args: EvalDiffArgs) -> anyhow::Result<(
         .collect();
     anyhow::ensure!(!metrics.is_empty(), "the two tables share no score column");
     let comparison = compare(&a, &b, &metrics);
-    println!(
+    outln!(
         "paired {} examples on `{}`",
-        comparison.paired, comparison.key_column
-    );
+        comparison.paired,
+        comparison.key_column
+    )?;
     if !comparison.only_in_a.is_empty() || !comparison.only_in_b.is_empty() {
-        println!(
+        outln!(
             "unpaired: {} only in A, {} only in B",
             comparison.only_in_a.len(),
             comparison.only_in_b.len()
-        );
+        )?;
     }
     // Row pairs for the bootstrap, keyed the way `compare` keys them.
     let key = comparison.key_column.as_str();
@@ -420,10 +421,16 @@ pub async fn diff(ctx: &crate::ctx::Ctx, args: EvalDiffArgs) -> anyhow::Result<(
             .collect(),
         _ => Vec::new(),
     };
-    println!(
+    outln!(
         "{:<10} {:>5} {:>6} {:>5} {:>10} {:>22} {:>8}",
-        "metric", "wins", "losses", "ties", "delta", "95% interval", "p"
-    );
+        "metric",
+        "wins",
+        "losses",
+        "ties",
+        "delta",
+        "95% interval",
+        "p"
+    )?;
     for m in &comparison.metrics {
         // Corpus BLEU and chrF are not means of sentence scores: resample rows, sum their
         // statistics, and score the sums.
@@ -468,7 +475,7 @@ pub async fn diff(ctx: &crate::ctx::Ctx, args: EvalDiffArgs) -> anyhow::Result<(
             m.metric.clone()
         };
         match result {
-            Ok(bs) => println!(
+            Ok(bs) => outln!(
                 "{:<10} {:>5} {:>6} {:>5} {:>+10.4} {:>22} {:>8.4}",
                 name,
                 m.wins,
@@ -477,11 +484,15 @@ pub async fn diff(ctx: &crate::ctx::Ctx, args: EvalDiffArgs) -> anyhow::Result<(
                 bs.delta,
                 format!("[{:+.4}, {:+.4}]", bs.ci_low, bs.ci_high),
                 bs.p_value
-            ),
-            Err(_) => println!(
+            )?,
+            Err(_) => outln!(
                 "{:<10} {:>5} {:>6} {:>5} {:>10}",
-                name, m.wins, m.losses, m.ties, "-"
-            ),
+                name,
+                m.wins,
+                m.losses,
+                m.ties,
+                "-"
+            )?,
         }
     }
     if comparison
@@ -489,14 +500,18 @@ pub async fn diff(ctx: &crate::ctx::Ctx, args: EvalDiffArgs) -> anyhow::Result<(
         .iter()
         .any(|m| m.metric == "bleu" || m.metric == "chrf")
     {
-        println!("*: wins/losses/ties per example by sentence score; delta, interval and p on the corpus score");
+        outln!("*: wins/losses/ties per example by sentence score; delta, interval and p on the corpus score")?;
     }
     for m in &comparison.metrics {
         for r in m.regressions.iter().take(3) {
-            println!(
+            outln!(
                 "regression {}: {:+.4} ({:.4} -> {:.4}) on {:?}",
-                m.metric, r.delta, r.a, r.b, r.input
-            );
+                m.metric,
+                r.delta,
+                r.a,
+                r.b,
+                r.input
+            )?;
         }
     }
     Ok(())

@@ -80,7 +80,11 @@ fn metrics_of_line(line: &str, number: usize) -> anyhow::Result<Vec<Metric>> {
 async fn log_metrics(ctx: &Ctx, args: LogMetricArgs) -> anyhow::Result<()> {
     let client = ctx.client()?;
     let run = run_id(&args.run)?;
-    if !args.metrics.is_empty() {
+    let stdin_named = args.metrics.iter().any(|(k, v)| k == "-" && v.is_empty());
+    if stdin_named && args.metrics.len() > 1 {
+        return Err(UsageError("give KEY=VALUE pairs or - (stdin), not both".into()).into());
+    }
+    if !args.metrics.is_empty() && !stdin_named {
         let ts = now_ms();
         let metrics = args
             .metrics

@@ -1,5 +1,14 @@
 //! The `cairn` binary: parses the command line and dispatches to one function per command.
 
+/// `println!` that hands back the write error instead of panicking: a closed pipe
+/// (`cairn runs list | head -1`) ends the command quietly (see `main`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)
+    }};
+}
+
 mod args;
 mod artifacts;
 mod ctx;
@@ -32,6 +41,13 @@ fn main() -> ExitCode {
     let ctx = Ctx::new(cli.tracking_uri, cli.output);
     match dispatch(&ctx, cli.command) {
         Ok(code) => ExitCode::from(code),
+        // The reader of our output has seen enough: not an error (as for any filter).
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(Ctx::exit_code(&e))
@@ -59,12 +75,10 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
         Command::Eval(args::EvalCommand::Score(score)) => done(block_on(eval::score(ctx, score))),
         Command::Eval(args::EvalCommand::Diff(diff)) => done(block_on(eval::diff(ctx, diff))),
         Command::Completions(c) => {
-            clap_complete::generate(
-                c.shell,
-                &mut Cli::command(),
-                "cairn",
-                &mut std::io::stdout(),
-            );
+            // Into a buffer first: clap_complete panics when it cannot write.
+            let mut script = Vec::new();
+            clap_complete::generate(c.shell, &mut Cli::command(), "cairn", &mut script);
+            std::io::stdout().write_all(&script)?;
             Ok(0)
         }
     }

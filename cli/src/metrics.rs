@@ -154,7 +154,12 @@ async fn history(ctx: &Ctx, args: HistoryArgs) -> anyhow::Result<()> {
         }
     }
     if args.chart && ctx.format == Format::Table {
-        print!("{}", chart(&series, args.width, args.height, ctx.color));
+        use std::io::Write as _;
+        write!(
+            std::io::stdout(),
+            "{}",
+            chart(&series, args.width, args.height, ctx.color)
+        )?;
         return Ok(());
     }
     output::print(ctx, &table)

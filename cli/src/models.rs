@@ -113,14 +113,14 @@ pub async fn run(ctx: &Ctx, command: ModelsCommand) -> anyhow::Result<()> {
             let gates = client.list_gates(&name).await.unwrap_or_default();
             if ctx.format == crate::args::Format::Json {
                 let doc = json!({"model": model, "versions": versions, "gates": gates.iter().map(|g| json!({"stage": g.stage, "alias": g.alias, "filter": g.filter})).collect::<Vec<_>>()});
-                println!("{}", serde_json::to_string_pretty(&doc)?);
+                outln!("{}", serde_json::to_string_pretty(&doc)?)?;
                 return Ok(());
             }
-            println!(
+            outln!(
                 "{}  {}",
                 model.name,
                 model.description.clone().unwrap_or_default()
-            );
+            )?;
             let mut table = Table::new(VERSION_COLUMNS);
             for v in &versions {
                 table.push(version_row(v));
@@ -133,7 +133,7 @@ pub async fn run(ctx: &Ctx, command: ModelsCommand) -> anyhow::Result<()> {
                     .map(|s| format!("stage {s}"))
                     .or(g.alias.as_ref().map(|a| format!("alias {a}")))
                     .unwrap_or_default();
-                println!("gate on {on}: {}", g.filter);
+                outln!("gate on {on}: {}", g.filter)?;
             }
             Ok(())
         }
@@ -149,6 +149,14 @@ pub async fn run(ctx: &Ctx, command: ModelsCommand) -> anyhow::Result<()> {
                 (None, Some(r)) => format!("runs:/{r}/{}", path.trim_matches('/')),
                 (None, None) => return Err(UsageError("give --source or --run".into()).into()),
             };
+            // The server wants the run of a runs:/ source named, as MLflow's client does.
+            let run = run.or_else(|| {
+                source
+                    .strip_prefix("runs:/")
+                    .and_then(|rest| rest.trim_start_matches('/').split('/').next())
+                    .filter(|id| !id.is_empty())
+                    .map(str::to_owned)
+            });
             match client.create_registered_model(&name, None, &[]).await {
                 Ok(_) => {}
                 Err(e) if e.code() == Some("RESOURCE_ALREADY_EXISTS") => {}

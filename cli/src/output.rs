@@ -185,7 +185,7 @@ pub fn print(ctx: &Ctx, table: &Table) -> anyhow::Result<()> {
 /// Prints one object: pretty JSON, or KEY VALUE rows (CSV: `field,value`).
 pub fn print_object(ctx: &Ctx, object: &Value) -> anyhow::Result<()> {
     if ctx.format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(object)?);
+        outln!("{}", serde_json::to_string_pretty(object)?)?;
         return Ok(());
     }
     let mut table = Table::new(["field", "value"]);
@@ -200,7 +200,7 @@ pub fn print_object(ctx: &Ctx, object: &Value) -> anyhow::Result<()> {
 /// Prints a short confirmation: the text for people, `object` for machines.
 pub fn done(ctx: &Ctx, text: &str, object: Value) -> anyhow::Result<()> {
     match ctx.format {
-        Format::Table => println!("{text}"),
+        Format::Table => outln!("{text}")?,
         _ => print_object(ctx, &object)?,
     }
     Ok(())

@@ -4,7 +4,6 @@
 
 use crate::args::PromptsCommand;
 use crate::ctx::{Ctx, NotFound, UsageError};
-use crate::models::versions;
 use crate::output::{self, time, Table};
 use cairn_client::schema::registry::ModelVersion;
 use cairn_client::schema::Tag;
@@ -35,24 +34,58 @@ fn template(v: &ModelVersion) -> String {
 /// The version a reference names: `NAME`, `NAME/VERSION` or `NAME@ALIAS`.
 async fn resolve(client: &Client, reference: &str) -> anyhow::Result<ModelVersion> {
     if let Some((name, alias)) = reference.split_once('@') {
-        return Ok(client.get_version_by_alias(name, alias).await?);
+        return by_alias(client, name, alias).await;
     }
     if let Some((name, version)) = reference.rsplit_once('/') {
         if version.bytes().all(|b| b.is_ascii_digit()) && !version.is_empty() {
             return Ok(client.get_model_version(name, version).await?);
         }
     }
-    versions(client, reference)
-        .await?
+    latest(client, reference).await
+}
+
+/// The newest version of a prompt. Version searches hide prompts unless the filter
+/// names the prompt tag, so this one names it.
+async fn latest(client: &Client, name: &str) -> anyhow::Result<ModelVersion> {
+    let quoted = if name.contains('\'') {
+        format!("\"{name}\"")
+    } else {
+        format!("'{name}'")
+    };
+    let page = client
+        .search_model_versions(&SearchRegistry {
+            filter: Some(format!("name = {quoted} AND tags.`{IS_PROMPT}` = 'true'")),
+            order_by: vec!["version_number DESC".into()],
+            max_results: Some(1),
+            ..SearchRegistry::default()
+        })
+        .await?;
+    page.items
         .into_iter()
         .next()
-        .ok_or_else(|| NotFound(format!("prompt {reference:?} has no versions")).into())
+        .ok_or_else(|| NotFound(format!("prompt {name:?} has no versions")).into())
+}
+
+/// The version an alias points at. MLflow answers an unknown alias with a 400, not a
+/// 404; here it is "not found" (exit 3) like any other name that does not exist.
+async fn by_alias(client: &Client, name: &str, alias: &str) -> anyhow::Result<ModelVersion> {
+    match client.get_version_by_alias(name, alias).await {
+        Err(e) if e.code() == Some("INVALID_PARAMETER_VALUE") => {
+            let model = client.get_registered_model(name).await?;
+            if model.aliases.iter().any(|a| a.alias == alias) {
+                Err(e.into())
+            } else {
+                Err(NotFound(format!("{name} has no alias {alias:?}")).into())
+            }
+        }
+        other => Ok(other?),
+    }
 }
 
 /// A version of `name` given as a number or `@alias`.
 async fn version_of(client: &Client, name: &str, v: &str) -> anyhow::Result<ModelVersion> {
     match v.strip_prefix('@') {
-        Some(alias) => Ok(client.get_version_by_alias(name, alias).await?),
+        Some(alias) => by_alias(client, name, alias).await,
         None => Ok(client.get_model_version(name, v).await?),
     }
 }
@@ -149,7 +182,7 @@ pub async fn run(ctx: &Ctx, command: PromptsCommand) -> anyhow::Result<()> {
                 "created": time(Some(v.creation_timestamp)), "template": template(&v),
             });
             if ctx.format == crate::args::Format::Table {
-                println!(
+                outln!(
                     "{} version {} {}",
                     v.name,
                     v.version,
@@ -158,11 +191,11 @@ pub async fn run(ctx: &Ctx, command: PromptsCommand) -> anyhow::Result<()> {
                     } else {
                         format!("({})", v.aliases.join(", "))
                     }
-                );
+                )?;
                 if !v.description.is_empty() {
-                    println!("message: {}", v.description);
+                    outln!("message: {}", v.description)?;
                 }
-                println!("---\n{}", template(&v));
+                outln!("---\n{}", template(&v))?;
                 return Ok(());
             }
             output::print_object(ctx, &doc)
@@ -184,10 +217,11 @@ pub async fn run(ctx: &Ctx, command: PromptsCommand) -> anyhow::Result<()> {
                 .to_string();
             if ctx.format == crate::args::Format::Table {
                 if unified.is_empty() {
-                    println!(
+                    outln!(
                         "{name} versions {} and {} have the same template",
-                        a.version, b.version
-                    );
+                        a.version,
+                        b.version
+                    )?;
                 }
                 for line in unified.lines() {
                     let colour = match line.chars().next() {
@@ -196,8 +230,8 @@ pub async fn run(ctx: &Ctx, command: PromptsCommand) -> anyhow::Result<()> {
                         _ => None,
                     };
                     match colour {
-                        Some(c) if ctx.color => println!("\x1b[{c}m{line}\x1b[0m"),
-                        _ => println!("{line}"),
+                        Some(c) if ctx.color => outln!("\x1b[{c}m{line}\x1b[0m")?,
+                        _ => outln!("{line}")?,
                     }
                 }
                 return Ok(());

@@ -178,10 +178,10 @@ async fn list(ctx: &Ctx, client: &Client, args: RunsListArgs) -> anyhow::Result<
     };
     let runs = search(client, query, (!args.all_pages).then_some(args.limit)).await?;
     if ctx.format == crate::args::Format::Json && args.columns.is_empty() {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&runs.iter().map(run_object).collect::<Vec<_>>())?
-        );
+        )?;
         return Ok(());
     }
     let columns = if args.columns.is_empty() {
@@ -222,7 +222,7 @@ async fn show(ctx: &Ctx, client: &Client, run_id: &str) -> anyhow::Result<()> {
             .iter()
             .map(|a| json!({"path": a.path, "is_dir": a.is_dir, "file_size": a.file_size}))
             .collect::<Vec<_>>());
-        println!("{}", serde_json::to_string_pretty(&o)?);
+        outln!("{}", serde_json::to_string_pretty(&o)?)?;
         return Ok(());
     }
     let mut table = Table::new(["section", "key", "value"]);
@@ -338,7 +338,7 @@ async fn compare(ctx: &Ctx, client: &Client, args: CompareArgs) -> anyhow::Resul
             })
             .filter(|row| !args.only_diff || row["differs"] == json!(true))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
     let mut table = Table::new(
@@ -418,7 +418,7 @@ where
         }
     }
     if ctx.format == crate::args::Format::Table && table.rows.is_empty() {
-        println!("no run matches");
+        outln!("no run matches")?;
         return Ok(());
     }
     output::print(ctx, &table)

@@ -8,27 +8,27 @@ pub async fn sync(ctx: &crate::ctx::Ctx, args: SyncArgs) -> anyhow::Result<()> {
     let client = ctx.client()?;
     let files = sync_spool_dir(&client, &dir).await?;
     if files.is_empty() {
-        println!("nothing to sync in {}", dir.display());
+        outln!("nothing to sync in {}", dir.display())?;
         return Ok(());
     }
     let mut unreachable = 0;
     for f in &files {
         match &f.left {
             Some(why) => {
-                println!("{}: left in place, {why}", f.path.display());
+                outln!("{}: left in place, {why}", f.path.display())?;
                 if !why.starts_with("in use") {
                     unreachable += 1;
                 }
             }
-            None => println!(
+            None => outln!(
                 "{}: sent {} entries ({} metric points), deleted",
                 f.path.display(),
                 f.entries,
                 f.metrics
-            ),
+            )?,
         }
         for r in &f.rejected {
-            println!("  refused by the server: {r}");
+            outln!("  refused by the server: {r}")?;
         }
     }
     if unreachable > 0 {
