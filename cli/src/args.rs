@@ -224,10 +224,10 @@ pub struct RunsListArgs {
     /// start_time, end_time, duration_s, metrics.KEY, params.KEY, tags.KEY.
     #[arg(long, value_delimiter = ',')]
     pub columns: Vec<String>,
-    /// Runs on the page.
+    /// Runs on the page (at most 1000).
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
-    /// Every matching run, page after page.
+    /// Every matching run, following the server's pages of --limit runs.
     #[arg(long)]
     pub all_pages: bool,
     /// Which runs.

@@ -57,11 +57,19 @@ pub async fn all(
         filter,
         max_results: Some(1000),
         view_type: Some(view),
+        extended: true,
         ..SearchExperiments::default()
     };
     let mut out = Vec::new();
     loop {
-        let page = client.search_experiments(&query).await?;
+        let page = match client.search_experiments(&query).await {
+            // Not a Cairn server: MLflow's grammar on MLflow's endpoint.
+            Err(cairn_client::Error::Api { status: 404, .. }) if query.extended => {
+                query.extended = false;
+                continue;
+            }
+            other => other?,
+        };
         out.extend(page.items);
         match page.next_page_token {
             Some(t) => query.page_token = Some(t),

@@ -183,13 +183,13 @@ pub async fn run(ctx: &Ctx, command: PromptsCommand) -> anyhow::Result<()> {
             });
             if ctx.format == crate::args::Format::Table {
                 outln!(
-                    "{} version {} {}",
+                    "{} version {}{}",
                     v.name,
                     v.version,
                     if v.aliases.is_empty() {
                         String::new()
                     } else {
-                        format!("({})", v.aliases.join(", "))
+                        format!(" ({})", v.aliases.join(", "))
                     }
                 )?;
                 if !v.description.is_empty() {

@@ -168,11 +168,7 @@ async fn list(ctx: &Ctx, client: &Client, args: RunsListArgs) -> anyhow::Result<
         experiment_ids: experiments::ids(client, &args.experiments).await?,
         filter: args.filter,
         order_by: args.order_by,
-        max_results: Some(if args.all_pages {
-            1000
-        } else {
-            args.limit.clamp(1, 1000) as i64
-        }),
+        max_results: Some(args.limit.clamp(1, 1000) as i64),
         view_type: Some(experiments::view_type(args.view)),
         ..SearchRuns::default()
     };
@@ -436,10 +432,18 @@ pub async fn run(ctx: &Ctx, command: RunsCommand) -> anyhow::Result<()> {
             tags,
         }) => {
             let experiment_id = experiments::resolve_or_create(&client, &experiment).await?;
-            let tags: Vec<Tag> = tags
+            let mut tags: Vec<Tag> = tags
                 .into_iter()
                 .map(|(key, value)| Tag { key, value })
                 .collect();
+            if let Some(user) = std::env::var("USER").ok().filter(|u| !u.is_empty()) {
+                if !tags.iter().any(|t| t.key == "mlflow.user") {
+                    tags.push(Tag {
+                        key: "mlflow.user".into(),
+                        value: user,
+                    });
+                }
+            }
             let run = client
                 .create_run_with_tags(&experiment_id, name.as_deref(), &tags)
                 .await?;

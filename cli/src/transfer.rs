@@ -64,7 +64,8 @@ pub async fn upload(
         .map(|d| d.trim_matches('/'))
         .filter(|d| !d.is_empty());
     let join = |name: &str| prefix.map_or_else(|| name.to_owned(), |p| format!("{p}/{name}"));
-    let meta = std::fs::metadata(local).map_err(|e| anyhow::anyhow!("{}: {e}", local.display()))?;
+    let meta = std::fs::metadata(local)
+        .map_err(|e| crate::ctx::UsageError(format!("{}: {e}", local.display())))?;
     let files = if meta.is_dir() {
         let base = local
             .file_name()

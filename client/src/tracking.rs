@@ -52,6 +52,9 @@ pub struct SearchExperiments {
     pub page_token: Option<String>,
     /// Active experiments only (the default), deleted only, or both.
     pub view_type: Option<ViewType>,
+    /// Search through Cairn's extended endpoint, whose filters also take `OR`,
+    /// parentheses and `IS NULL` (Cairn servers only; MLflow's grammar otherwise).
+    pub extended: bool,
 }
 
 /// The page size MLflow's client asks for when its caller names none.
@@ -165,7 +168,17 @@ impl Client {
             &query.page_token,
             query.view_type,
         );
-        let mut v = self.post("experiments/search", body).await?;
+        let mut v: Value = if query.extended {
+            self.call(
+                reqwest::Method::POST,
+                "api/2.0/cairn/experiments/search",
+                &[],
+                Some(&body),
+            )
+            .await?
+        } else {
+            self.post("experiments/search", body).await?
+        };
         Ok(Page {
             next_page_token: token(&v),
             items: Self::list(&mut v, "experiments")?,
@@ -233,6 +246,10 @@ impl Client {
     ) -> Result<Run, Error> {
         let mut body =
             json!({ "experiment_id": experiment_id, "start_time": now_ms(), "tags": tags });
+        // As MLflow's client does: the `mlflow.user` tag also names the run's user.
+        if let Some(user) = tags.iter().find(|t| t.key == "mlflow.user") {
+            body["user_id"] = json!(user.value);
+        }
         if let Some(n) = name {
             body["run_name"] = json!(n);
         }

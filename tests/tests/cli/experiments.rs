@@ -128,3 +128,24 @@ fn tagging_an_experiment_with_nothing_to_set_or_delete_is_a_usage_error() {
         .expect(2);
     assert!(bad.stderr.contains("KEY=VALUE"), "{}", bad.stderr);
 }
+
+#[test]
+fn experiments_list_takes_or_and_parentheses_in_its_filter() {
+    let server = TestServer::start();
+    for name in ["vision-a", "nlp-b", "audio-c"] {
+        cairn(&server, &["experiments", "create", name]).json();
+    }
+    let listed = cairn(
+        &server,
+        &[
+            "experiments",
+            "list",
+            "--filter",
+            "(name LIKE 'vision%' OR name = 'nlp-b')",
+        ],
+    )
+    .json();
+    let mut names = strings(&listed, "name");
+    names.sort();
+    assert_eq!(names, ["nlp-b", "vision-a"]);
+}

@@ -47,6 +47,7 @@ fn runs_start_prints_the_id_and_runs_end_finishes_the_run_mlflow_run_id_names() 
             "runs", "start", "-e", "new-exp", "--name", "job", "--tag", "k=v",
         ],
     )
+    .env("USER", "ada")
     .json();
     let run = started["run_id"].as_str().unwrap().to_owned();
     assert_eq!(started["run_name"], "job");
@@ -58,6 +59,15 @@ fn runs_start_prints_the_id_and_runs_end_finishes_the_run_mlflow_run_id_names() 
         started["experiment_id"].as_str().unwrap()
     );
     assert!(got.data.tags.iter().any(|t| t.key == "k" && t.value == "v"));
+    assert_eq!(
+        got.info.user_id, "ada",
+        "the user is recorded as MLflow's client does"
+    );
+    assert!(got
+        .data
+        .tags
+        .iter()
+        .any(|t| t.key == "mlflow.user" && t.value == "ada"));
     assert_eq!(
         c.get_experiment_by_name("new-exp").unwrap().experiment_id,
         got.info.experiment_id,
