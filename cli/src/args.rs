@@ -73,6 +73,9 @@ pub enum Command {
     Eval(EvalCommand),
     /// Print a shell completion script: cairn completions bash > /etc/bash_completion.d/cairn
     Completions(CompletionsArgs),
+    /// Benchmark any MLflow-compatible server, or two side by side (A B A B, ratios
+    /// first/second); every workload reads back what it wrote.
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -737,6 +740,95 @@ pub struct ServerArgs {
     /// Artifact uploads received at once; more get 503 until one ends.
     #[arg(long, env = "CAIRN_MAX_CONCURRENT_UPLOADS", default_value_t = 64)]
     pub max_concurrent_uploads: usize,
+}
+
+/// `cairn bench`: the workloads of the shared harness (bench.py), one server or two.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Base URL of server A, e.g. http://127.0.0.1:5000.
+    #[arg(long)]
+    pub url: String,
+    /// Name of server A in reports.
+    #[arg(long, default_value = "A")]
+    pub label: String,
+    /// Command starting server A via `sh -c`; {host} {port} {data} are replaced
+    /// ({data}: a fresh directory under --workdir). Enables startup and memory.
+    #[arg(long)]
+    pub start_cmd: Option<String>,
+    /// PID of an already running server A (memory and CPU figures).
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Base URL of server B: alternate A B A B and report ratios A/B.
+    #[arg(long)]
+    pub vs: Option<String>,
+    /// Name of server B in reports.
+    #[arg(long, default_value = "B")]
+    pub vs_label: String,
+    /// Command starting server B (same placeholders).
+    #[arg(long)]
+    pub vs_start_cmd: Option<String>,
+    /// PID of an already running server B.
+    #[arg(long)]
+    pub vs_server_pid: Option<u32>,
+    /// Workloads to run (comma-separated); they always run in this order.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "startup,log-metric,log-batch,create-run,search-runs,metric-history,artifact,memory"
+    )]
+    pub workloads: Vec<BenchWorkload>,
+    /// Data sizes and durations (tiny only smoke-tests the harness).
+    #[arg(long, value_enum, default_value_t = BenchScale::Small)]
+    pub scale: BenchScale,
+    /// Measured repeats per server per case (default from the scale).
+    #[arg(long)]
+    pub repeats: Option<usize>,
+    /// Seconds per load run (default from the scale).
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// Where started servers keep their data.
+    #[arg(long, default_value = "bench-work")]
+    pub workdir: PathBuf,
+    /// Keep the data directories of started servers.
+    #[arg(long)]
+    pub keep_data: bool,
+    /// Readiness path (default /health, falling back to experiments/search).
+    #[arg(long)]
+    pub health_path: Option<String>,
+    /// Seconds a started server has to answer.
+    #[arg(long, default_value_t = 300.0)]
+    pub start_timeout: f64,
+    /// Seconds to wait before the idle memory sample.
+    #[arg(long, default_value_t = 5.0)]
+    pub settle: f64,
+    /// Write the full results (summary and every raw run) as JSON here.
+    #[arg(long, value_name = "FILE.json")]
+    pub out: Option<PathBuf>,
+}
+
+/// A `cairn bench` workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchWorkload {
+    Startup,
+    LogMetric,
+    LogBatch,
+    CreateRun,
+    SearchRuns,
+    MetricHistory,
+    Artifact,
+    Memory,
+}
+
+/// How much `cairn bench` seeds and for how long it loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchScale {
+    /// 1 s runs, 50 runs, 2,000 points, 8 MiB: a smoke test.
+    Tiny,
+    /// 10 s runs, 2,000 runs, 20,000 points, 256 MiB.
+    Small,
+    /// 15 s runs, 20,000 runs, 100,000 points, 256 MiB.
+    Medium,
 }
 
 /// Seconds from the command line as a duration (positive and finite).

@@ -11,6 +11,7 @@ macro_rules! outln {
 
 mod args;
 mod artifacts;
+mod bench;
 mod ctx;
 mod eval;
 mod experiments;
@@ -74,6 +75,10 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
         Command::Eval(args::EvalCommand::Cases(cases)) => done(eval::cases(cases)),
         Command::Eval(args::EvalCommand::Score(score)) => done(block_on(eval::score(ctx, score))),
         Command::Eval(args::EvalCommand::Diff(diff)) => done(block_on(eval::diff(ctx, diff))),
+        Command::Bench(b) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(bench::run(b)),
         Command::Completions(c) => {
             // Into a buffer first: clap_complete panics when it cannot write.
             let mut script = Vec::new();

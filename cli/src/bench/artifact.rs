@@ -1,0 +1,176 @@
+//! The artifact workload: a SIZE-MiB blob generated while it streams up through mlflow-artifacts, streamed back down and hashed, with the server's peak RSS.
+
+use super::http::{self, is_unsupported, loads, Http};
+use super::procfs::{self, Measure};
+use super::report::Outcome;
+use super::server::Server;
+use super::{Ctx, State};
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use sha2::{Digest as _, Sha256};
+use std::time::{Duration, Instant};
+
+const MIB: usize = 1 << 20;
+
+/// Chunk i (1 MiB) of the payload: pseudo-random, a function of i alone, so the blob
+/// can be made again while it streams instead of being held in memory.
+fn chunk(i: usize) -> Bytes {
+    let mut state = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5EED;
+    let mut out = Vec::with_capacity(MIB);
+    for _ in 0..MIB / 8 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
+    }
+    Bytes::from(out)
+}
+
+/// SHA-256 of the whole payload (computed once, before anything is timed).
+pub fn payload_digest(mib: usize) -> String {
+    let mut h = Sha256::new();
+    for i in 0..mib {
+        h.update(chunk(i));
+    }
+    hex(&h.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub async fn run(s: &Server, ctx: &Ctx, st: &mut State, rep: i64) -> anyhow::Result<Outcome> {
+    let mib = ctx.scale.artifact_mib;
+    let size = (mib * MIB) as u64;
+    let digest = ctx.digest.get_or_init(|| payload_digest(mib)).clone();
+    let h = Http::reads()?;
+    if st.exp.is_none() {
+        st.exp = Some(http::create_experiment(s, &h, "bench-artifact").await?);
+    }
+    let exp = st.exp.clone().unwrap_or_default();
+    let rid = http::create_run(s, &h, &exp, &format!("artifact-r{rep}")).await?;
+    let dir = format!("{}/artifacts/{exp}/{rid}/artifacts", s.art_api);
+    // A tiny probe first decides "unsupported".
+    let probe = format!("{dir}/probe.txt");
+    let put = h
+        .inner()
+        .put(&probe)
+        .header("Content-Type", "application/octet-stream");
+    let resp = put.body("probe").send().await?;
+    let code = resp.status().as_u16();
+    let body = loads(&resp.bytes().await?);
+    if is_unsupported(code, &body) || code >= 400 {
+        return Ok(Outcome::unsupported(format!(
+            "mlflow-artifacts PUT -> HTTP {code} {}",
+            http::brief(&body)
+        )));
+    }
+    let path = format!("{dir}/blob-{rep}.bin");
+    let pids = s.pids();
+    let before = procfs::tree_memory(&pids);
+    let rss0: Vec<u64> = pids.iter().map(|&p| procfs::rss_kb(p)).collect();
+    procfs::reset_hwm(&pids);
+    let mut notes = Vec::new();
+    let measure = Measure::start(s.pid);
+
+    let stream = futures_util::stream::iter(0..mib).map(|i| Ok::<_, std::io::Error>(chunk(i)));
+    let t0 = Instant::now();
+    let resp = h
+        .inner()
+        .put(&path)
+        .header("Content-Type", "application/octet-stream")
+        .header("Content-Length", size)
+        .header("Accept-Encoding", "identity")
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await?;
+    let code = resp.status().as_u16();
+    let answer = resp.bytes().await?;
+    let up_s = t0.elapsed().as_secs_f64();
+    if code != 200 {
+        notes.push(format!(
+            "upload HTTP {code} {}",
+            http::brief(&loads(&answer))
+        ));
+    }
+
+    // Download: hashed on another thread as chunks arrive, never held whole.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(64);
+    let hasher = std::thread::spawn(move || {
+        let mut h = Sha256::new();
+        while let Some(b) = rx.blocking_recv() {
+            h.update(&b);
+        }
+        hex(&h.finalize())
+    });
+    let t0 = Instant::now();
+    let mut resp = h
+        .inner()
+        .get(&path)
+        .header("Accept-Encoding", "identity")
+        .send()
+        .await?;
+    let down_code = resp.status().as_u16();
+    let mut got = 0u64;
+    while let Some(b) = resp.chunk().await? {
+        got += b.len() as u64;
+        if tx.send(b).await.is_err() {
+            break;
+        }
+    }
+    let down_s = t0.elapsed().as_secs_f64();
+    drop(tx);
+    let got_digest = hasher.join().unwrap_or_default();
+    let diag = measure.finish();
+
+    let peak = procfs::tree_memory(&pids);
+    let increase = pids
+        .iter()
+        .zip(&rss0)
+        .map(|(&p, &r0)| procfs::hwm_kb(p).saturating_sub(r0))
+        .max();
+    if down_code != 200 {
+        notes.push(format!("download HTTP {down_code}"));
+    }
+    if got != size {
+        notes.push(format!("downloaded {got} bytes, expected {size}"));
+    } else if got_digest != digest {
+        notes.push("sha256 mismatch".into());
+    }
+    // Not timed; a server without DELETE keeps the blob.
+    let del = h.inner().delete(&path).timeout(Duration::from_secs(60));
+    let _ = del.send().await;
+    let mb = size as f64 / 1e6;
+    let mut out = Outcome::with(vec![
+        ("upload_MBps", Some(mb / up_s)),
+        ("download_MBps", Some(mb / down_s)),
+    ]);
+    if !pids.is_empty() {
+        out.values.extend([
+            (
+                "peak_rss_sampled_tree_mb",
+                diag["server_peak_rss_mb"].as_f64(),
+            ),
+            ("peak_rss_max_proc_mb", Some(peak.hwm_max_mb)),
+            ("peak_rss_sum_hwm_mb", Some(peak.hwm_sum_mb)),
+            ("peak_rss_increase_mb", increase.map(|k| k as f64 / 1024.0)),
+        ]);
+    }
+    out.diag = diag;
+    out.diag
+        .insert("rss_before_tree_mb".into(), before.rss_mb.into());
+    out.verdict(notes);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_chunks_differ_and_repeat() {
+        assert_eq!(chunk(3), chunk(3));
+        assert_ne!(chunk(3), chunk(4));
+        assert_eq!(payload_digest(2), payload_digest(2));
+    }
+}
