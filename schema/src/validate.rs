@@ -22,8 +22,13 @@ pub fn key(what: &str, key: &str) -> Result<(), ApiError> {
             quoted(key)
         )));
     }
+    // As MLflow's `normpath` test: nothing that resolves elsewhere or starts with `..`;
+    // and no segment of only dots and spaces, which Windows trims to `.` or `..`.
     let normalised = key.starts_with('/')
-        || key.split('/').any(|seg| seg == "." || seg == "..")
+        || key.starts_with("..")
+        || key
+            .split('/')
+            .any(|seg| seg.contains('.') && seg.chars().all(|c| c == '.' || c == ' '))
         || key.contains("//")
         || (key.ends_with('/') && key.len() > 1);
     if normalised {
@@ -35,13 +40,17 @@ pub fn key(what: &str, key: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Whether an id has the shape MLflow's ids have: `^[a-zA-Z0-9][\w\-]{0,255}$`.
+fn id_shaped(id: &str) -> bool {
+    let mut chars = id.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && id.len() <= 256
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 /// Checks a run id's shape: `^[a-zA-Z0-9][\w\-]{0,255}$`. Anything else (`../../etc`) is a 400.
 pub fn run_id(id: &str) -> Result<(), ApiError> {
-    let mut chars = id.chars();
-    let ok = matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
-        && id.len() <= 256
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if ok {
+    if id_shaped(id) {
         Ok(())
     } else {
         Err(ApiError::invalid(format!(
@@ -49,6 +58,28 @@ pub fn run_id(id: &str) -> Result<(), ApiError> {
             quoted(id)
         )))
     }
+}
+
+/// Checks a logged model's id (`m-<hex>`) for the shape of any MLflow id, as run ids
+/// are checked: a reference to a model may name one this server never saw, but never
+/// `../x` or a control character.
+pub fn model_id(id: &str) -> Result<(), ApiError> {
+    if id_shaped(id) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(format!(
+            "Invalid value {} for parameter 'model_id' supplied.",
+            quoted(id)
+        )))
+    }
+}
+
+/// Characters no name may hold: C0 and C1 controls and DEL, the Unicode line and
+/// paragraph separators, and the bidi embeddings, overrides and isolates that reorder
+/// how a name displays.
+pub fn is_control(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Parses an experiment id: a non-negative integer rendered as a string.
@@ -98,7 +129,9 @@ mod tests {
 
     #[test]
     fn keys_that_act_as_paths_are_rejected() {
-        for k in ["/abs", "../x", "a/../b", "a//b", "./a", "a/"] {
+        for k in [
+            "/abs", "../x", "a/../b", "a//b", "./a", "a/", ".../x", ".. /x", "a/. /b", "..a",
+        ] {
             assert!(key("Metric name", k).is_err(), "{k}");
         }
     }
@@ -116,6 +149,22 @@ mod tests {
         for bad in ["../../etc", "", "-a", "a b", "a/b", "a\0"] {
             assert!(run_id(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn model_ids_are_shaped_like_run_ids() {
+        assert!(model_id("m-0123456789abcdef0123456789abcdef").is_ok());
+        for bad in ["m-1\n", "../m-1", "m 1", "", "m-1\0"] {
+            assert!(model_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn controls_separators_and_bidi_overrides_are_controls() {
+        for c in ['\0', '\r', '\n', '\u{7f}', '\u{85}', '\u{2028}', '\u{202e}'] {
+            assert!(is_control(c), "{c:?}");
+        }
+        assert!(!is_control('a') && !is_control(' ') && !is_control('é'));
     }
 
     #[test]

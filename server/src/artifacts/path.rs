@@ -231,7 +231,7 @@ fn is_control(c: char) -> bool {
 /// "best fit" code-page conversion maps to `/` or `\`. Not included: U+00A5 YEN SIGN and
 /// U+20A9 WON SIGN, which are `\` only in the Japanese and Korean ANSI code pages; Rust and
 /// Python use the wide Windows APIs, where they stay themselves.
-fn is_lookalike(c: char) -> bool {
+pub fn is_lookalike(c: char) -> bool {
     matches!(
         c,
         '\u{037E}'                     // GREEK QUESTION MARK -> ;

@@ -1,8 +1,10 @@
 //! Experiment endpoints: create, get, get-by-name, search, update, delete, restore, tags.
 
+use super::artifacts::decode_once;
 use super::request::FilterParser;
 use super::request::Req;
 use super::{call, ok_json, page_response, HttpError, Store};
+use crate::artifacts::path::{is_lookalike, ArtifactPath};
 use crate::store::ExperimentQuery;
 use actix_web::{web, HttpRequest, HttpResponse, Scope};
 use cairn_schema::filter::{parse_filter, parse_mlflow_filter, Dialect};
@@ -37,6 +39,13 @@ fn experiment_name(req: &Req, field: &str) -> Result<String, HttpError> {
         ))
         .into());
     }
+    if name.chars().any(validate::is_control) {
+        return Err(ApiError::invalid(format!(
+            "Invalid value {} for parameter '{field}' supplied: names cannot hold control characters.",
+            validate::quoted(&name)
+        ))
+        .into());
+    }
     Ok(name)
 }
 
@@ -66,17 +75,50 @@ fn names_a_host(location: &str) -> bool {
     is_scheme && !rest.starts_with(['/', '?'])
 }
 
+/// Whether a location, as written or after any number of percent-decodings, holds a
+/// fragment, a `;` parameter, a `%u` escape, a control character, a Unicode lookalike
+/// of a path metacharacter, or a segment that walks up (`..`, or only dots and spaces,
+/// which Windows trims to `..`) between `/`, `\` or `?`. One that is not UTF-8 once
+/// decoded (overlong `%c0%ae`) is refused too.
+fn hides_a_walk(location: &str) -> bool {
+    let mut text = location.to_owned();
+    loop {
+        // `%uXXXX`, which IIS-era decoders still read.
+        let wide_escape = text.as_bytes().windows(6).any(|w| {
+            w[0] == b'%'
+                && w[1].eq_ignore_ascii_case(&b'u')
+                && w[2..].iter().all(u8::is_ascii_hexdigit)
+        });
+        let bad = wide_escape
+            || text.contains(['#', ';'])
+            || text
+                .chars()
+                .any(|c| validate::is_control(c) || is_lookalike(c))
+            || text
+                .split(['/', '\\', '?'])
+                .any(|seg| seg.contains("..") && seg.chars().all(|c| c == '.' || c == ' '));
+        if bad {
+            return true;
+        }
+        // Each round shortens the text, so this ends.
+        match decode_once(&text) {
+            Ok(next) if next == text => return false,
+            Ok(next) => text = next,
+            Err(_) => return true,
+        }
+    }
+}
+
 /// Refuses artifact locations the server must never hand out or follow.
 fn artifact_location(location: &str) -> Result<(), HttpError> {
+    // A location on this server's own store must be a path it can serve.
+    let unservable = crate::store::served_artifact_root(location)
+        .is_some_and(|root| ArtifactPath::parse_dir(root).is_err());
     let bad = location.len() > 2048
         || names_a_host(location)
         || location.starts_with("runs:")
-        || location.contains('#')
-        || location.contains(';')
-        || location.chars().any(char::is_control)
-        || location
-            .split('/')
-            .any(|seg| seg == ".." || seg.eq_ignore_ascii_case("%2e%2e"));
+        || unservable
+        || hides_a_walk(location);
     if bad {
         return Err(ApiError::invalid(format!(
             "Invalid value {} for parameter 'artifact_location' supplied.",

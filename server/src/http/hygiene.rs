@@ -110,13 +110,14 @@ pub async fn middleware(
             ));
         }
     }
-    if !req.path().contains("/mlflow-artifacts/") {
+    // Artifact uploads stream to storage and have no limit; every other body has one.
+    let limit = (!is_upload(&req)).then(|| body_limit(req.path()));
+    if let Some(limit) = limit {
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        let limit = body_limit(req.path());
         if declared.is_some_and(|n| n > limit) {
             return Ok(refuse(
                 req,
@@ -146,19 +147,28 @@ pub async fn middleware(
         None
     };
     // A body that stalls for `body_idle` ends with an error instead of holding the
-    // connection (and, for uploads, a permit) for ever.
+    // connection (and, for uploads, a permit) for ever. One that declared no length
+    // (chunked) is counted as it comes, and overflows past the endpoint's limit.
     let idle = hygiene.limits.body_idle;
     let body = req.take_payload();
-    let timed = futures_util::stream::unfold(body, move |mut body| async move {
+    let timed = futures_util::stream::unfold((body, 0usize), move |(mut body, seen)| async move {
         match tokio::time::timeout(idle, body.next()).await {
-            Ok(Some(item)) => Some((item, body)),
+            Ok(Some(Ok(chunk))) => {
+                let seen = seen.saturating_add(chunk.len());
+                if limit.is_some_and(|limit| seen > limit) {
+                    Some((Err(PayloadError::Overflow), (body, seen)))
+                } else {
+                    Some((Ok(chunk), (body, seen)))
+                }
+            }
+            Ok(Some(Err(e))) => Some((Err(e), (body, seen))),
             Ok(None) => None,
             Err(_) => Some((
                 Err(PayloadError::Io(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
                     "the request body stalled",
                 ))),
-                body,
+                (body, seen),
             )),
         }
     });

@@ -43,9 +43,9 @@ pub fn routes(scope: Scope) -> Scope {
 }
 
 fn check_name(name: &str) -> Result<(), HttpError> {
-    if name.is_empty() || name.contains(NAME_FORBIDDEN) {
+    if name.is_empty() || name.contains(NAME_FORBIDDEN) || name.chars().any(validate::is_control) {
         return Err(ApiError::invalid(format!(
-            "Invalid model name ({}) provided. Model name must be a non-empty string and cannot contain the following characters: ('/', ':', '.', '%', '\"', \"'\")",
+            "Invalid model name ({}) provided. Model name must be a non-empty string and cannot contain the following characters: ('/', ':', '.', '%', '\"', \"'\") or control characters",
             validate::quoted(name)
         ))
         .into());
@@ -86,11 +86,15 @@ async fn create_logged_model(
     if let Some(name) = &name {
         check_name(name)?;
     }
+    let source_run_id = req.str_opt("source_run_id")?.unwrap_or_default();
+    if !source_run_id.is_empty() {
+        validate::run_id(&source_run_id)?;
+    }
     let new = NewLoggedModel {
         experiment_id,
         name,
         model_type: req.str_opt("model_type")?.unwrap_or_default(),
-        source_run_id: req.str_opt("source_run_id")?.unwrap_or_default(),
+        source_run_id,
         params: params(&req)?,
         tags: tags(&req)?,
     };
@@ -227,6 +231,8 @@ fn order_key(req: &Req) -> Result<LoggedModelOrder, HttpError> {
             if metric.is_empty() {
                 return Err(ApiError::invalid("Invalid order_by field 'metrics.'").into());
             }
+            // A key no metric could have (`m` DESC --) is a mistake, not a sort.
+            validate::key("Metric name", metric)?;
             LoggedModelSortKey::Metric {
                 key: metric.to_owned(),
                 dataset: match req.str_opt("dataset_name")?.filter(|n| !n.is_empty()) {

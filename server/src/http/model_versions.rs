@@ -71,17 +71,20 @@ async fn check_source(
         ));
     }
     if let Some(rest) = source.strip_prefix("runs:/") {
-        let named = rest
+        let (named, path) = rest
             .trim_start_matches('/')
-            .split('/')
-            .next()
-            .unwrap_or_default();
+            .split_once('/')
+            .unwrap_or((rest.trim_start_matches('/'), ""));
         if run_id.is_empty() || named != run_id {
             return Err(bad_source(
                 source,
                 "The run_id request parameter must identify the resource that contains the source.",
             ));
         }
+        // The rest is a path in the run's artifacts, held to the rule every artifact
+        // path is (`..` hidden behind `\`, `;`, `#`, `?`, encodings or lookalikes).
+        ArtifactPath::parse_dir(path)
+            .map_err(|_| bad_source(source, "The location is not a valid artifact path."))?;
         let id = run_id.to_owned();
         call(store, move |s| s.get_run(&id)).await?;
         return Ok(());
@@ -340,6 +343,7 @@ async fn delete_model_version_tag(
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let (name, v, key) = (req.str_req("name")?, version(&req)?, req.str_req("key")?);
+    validate::key("Tag key", &key)?;
     call(&registry, move |r| {
         r.delete_model_version_tag(&name, v, &key)
     })

@@ -33,6 +33,14 @@ fn multipart_target(
     Ok(dir.join(&name))
 }
 
+/// Upload ids are the 32 hex digits `create` hands out; anything else names no upload.
+fn check_upload_id(upload_id: &str) -> Result<(), HttpError> {
+    if upload_id.len() != 32 || !upload_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::invalid("Invalid upload id").into());
+    }
+    Ok(())
+}
+
 pub(super) async fn create_multipart_upload(
     req: HttpRequest,
     body: web::Bytes,
@@ -65,9 +73,7 @@ pub(super) async fn upload_part(
         .get("upload_id")
         .unwrap_or_default()
         .to_owned();
-    if upload_id.len() != 32 || !upload_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ApiError::invalid("Invalid upload id").into());
-    }
+    check_upload_id(&upload_id)?;
     let part: u32 = req
         .match_info()
         .get("part")
@@ -88,6 +94,7 @@ pub(super) async fn complete_multipart_upload(
     let fields = Req::read(&req, &body)?;
     let path = multipart_target(&req, "/mpu/complete/", &fields)?;
     let upload_id = fields.str_req("upload_id")?;
+    check_upload_id(&upload_id)?;
     let mut parts = fields
         .objects("parts")?
         .iter()
@@ -110,6 +117,7 @@ pub(super) async fn abort_multipart_upload(
     let fields = Req::read(&req, &body)?;
     multipart_target(&req, "/mpu/abort/", &fields)?;
     let upload_id = fields.str_req("upload_id")?;
+    check_upload_id(&upload_id)?;
     artifacts.abort_upload(&upload_id).await?;
     Ok(ok_json(vec![]))
 }

@@ -46,7 +46,7 @@ pub(super) fn model_name(req: &Req, field: &str) -> Result<String, HttpError> {
     if name.contains('/')
         || name.contains(':')
         || name.trim() != name
-        || name.chars().any(char::is_control)
+        || name.chars().any(validate::is_control)
     {
         return Err(ApiError::invalid(format!(
             "Invalid model name {}. Names cannot contain '/' or ':'.",
@@ -195,6 +195,8 @@ async fn delete_registered_model_tag(
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
     let (name, key) = (req.str_req("name")?, req.str_req("key")?);
+    // As MLflow's store: a key that could never be set is a 400, not a quiet no-op.
+    validate::key("Tag key", &key)?;
     call(&registry, move |r| {
         r.delete_registered_model_tag(&name, &key)
     })
@@ -319,7 +321,7 @@ async fn delete_alias(
     promotions: Promotions,
 ) -> Result<HttpResponse, HttpError> {
     let req = Req::read(&http, &body)?;
-    let (name, alias) = (req.str_req("name")?, req.str_req("alias")?);
+    let (name, alias) = (req.str_req("name")?, alias_name(&req)?);
     let previous = current_alias_target(&registry, &name, &alias).await;
     let (n, a) = (name.clone(), alias.clone());
     call(&registry, move |r| r.delete_alias(&n, &a)).await?;

@@ -37,17 +37,22 @@ impl Req {
     /// Reads the body of a POST/PATCH/DELETE, or the query of a GET.
     pub fn read(req: &HttpRequest, body: &[u8]) -> Result<Req, HttpError> {
         if req.method() == Method::GET {
-            return Ok(Req::from_query(req.query_string()));
+            return Req::from_query(req.query_string());
         }
-        if req.method() == Method::POST {
+        // A POST must say it is JSON, as MLflow requires. A DELETE or PATCH that says
+        // nothing is read as MLflow reads it; one that says it is something else is not.
+        let declared = req
+            .headers()
+            .contains_key(actix_web::http::header::CONTENT_TYPE);
+        if req.method() == Method::POST || (declared && !body.is_empty()) {
             check_content_type(req)?;
         }
         Req::from_json(body)
     }
 
-    fn from_query(query: &str) -> Req {
+    fn from_query(query: &str) -> Result<Req, HttpError> {
         let mut fields = Map::new();
-        for (k, v) in url_pairs(query) {
+        for (k, v) in url_pairs(query)? {
             match fields.get_mut(&k) {
                 Some(Value::Array(items)) => items.push(Value::String(v)),
                 Some(existing) => {
@@ -59,10 +64,10 @@ impl Req {
                 }
             }
         }
-        Req {
+        Ok(Req {
             fields,
             prefix: String::new(),
-        }
+        })
     }
 
     fn from_json(body: &[u8]) -> Result<Req, HttpError> {
@@ -80,6 +85,11 @@ impl Req {
                 .map_err(|e| ApiError::invalid(format!("Malformed JSON request body: {e}")))?,
             v => v,
         };
+        if holds_nul(&value) {
+            return Err(
+                ApiError::invalid("Invalid request body: a string holds a NUL character.").into(),
+            );
+        }
         match value {
             Value::Object(fields) => Ok(Req {
                 fields,
@@ -306,6 +316,17 @@ impl Req {
     }
 }
 
+/// Whether any string or field name in `v` holds NUL, which no MLflow field means and
+/// which C strings cut short and PostgreSQL cannot store.
+fn holds_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
+}
+
 fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "NoneType",
@@ -355,19 +376,20 @@ fn to_camel(snake: &str) -> String {
     out
 }
 
-/// Decodes `application/x-www-form-urlencoded` pairs (`+` is a space).
-fn url_pairs(query: &str) -> Vec<(String, String)> {
+/// Decodes `application/x-www-form-urlencoded` pairs (`+` is a space). Bytes that are
+/// not UTF-8 are refused, not replaced, so that two different values never read as one.
+fn url_pairs(query: &str) -> Result<Vec<(String, String)>, HttpError> {
     query
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), percent_decode(v))
+            Ok((percent_decode(k)?, percent_decode(v)?))
         })
         .collect()
 }
 
-fn percent_decode(s: &str) -> String {
+fn percent_decode(s: &str) -> Result<String, HttpError> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -385,7 +407,14 @@ fn percent_decode(s: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    match String::from_utf8(out) {
+        Ok(text) if !text.contains('\0') => Ok(text),
+        _ => Err(ApiError::invalid(format!(
+            "Invalid query parameter {}: once decoded it is not UTF-8 or holds NUL.",
+            cairn_schema::validate::quoted(s)
+        ))
+        .into()),
+    }
 }
 
 fn hex_value(c: u8) -> u8 {
@@ -428,16 +457,25 @@ mod tests {
 
     #[test]
     fn query_strings_decode_plus_and_percent_and_repeat_keys() {
-        let r = Req::from_query("filter=name+LIKE+%27a%25%27&run_ids=a&run_ids=b&x=%zz");
+        let r = Req::from_query("filter=name+LIKE+%27a%25%27&run_ids=a&run_ids=b&x=%zz").unwrap();
         assert_eq!(r.str_opt("filter").unwrap().unwrap(), "name LIKE 'a%'");
         assert_eq!(r.str_list("run_ids").unwrap(), vec!["a", "b"]);
         assert_eq!(r.str_opt("x").unwrap().unwrap(), "%zz");
+        assert!(Req::from_query("name=%c0%ae").is_err());
+        assert!(Req::from_query("name=a%00b").is_err());
     }
 
     #[test]
     fn both_spellings_of_a_field_are_refused() {
         let r = Req::from_json(br#"{"experiment_id": "1", "experimentId": "1"}"#).unwrap();
         assert!(r.str_opt("experiment_id").is_err());
+    }
+
+    #[test]
+    fn nul_in_any_string_or_field_name_is_refused() {
+        assert!(Req::from_json(br#"{"tags": [{"key": "k", "value": "a\u0000b"}]}"#).is_err());
+        assert!(Req::from_json(br#"{"a\u0000": 1}"#).is_err());
+        assert!(Req::from_json(br#"{"value": "line\nbreak"}"#).is_ok());
     }
 
     #[test]
@@ -548,8 +586,11 @@ mod tests {
             }
 
             #[test]
-            fn any_query_string_reads_and_no_accessor_panics(query in "[ -~]{0,120}") {
-                exercise(&Req::from_query(&query))?;
+            fn any_query_string_reads_or_is_refused_with_a_4xx(query in "[ -~]{0,120}") {
+                match Req::from_query(&query) {
+                    Ok(req) => exercise(&req)?,
+                    Err(e) => prop_assert!(e.0.code.http_status() < 500),
+                }
             }
         }
     }

@@ -376,6 +376,13 @@ fn dataset_input(req: &Req) -> Result<DatasetInput, HttpError> {
             )
             .into());
         }
+        if t.key.chars().any(validate::is_control) {
+            return Err(ApiError::invalid(format!(
+                "Invalid dataset input tag key {}: keys cannot hold control characters.",
+                validate::quoted(&t.key)
+            ))
+            .into());
+        }
     }
     Ok(DatasetInput { tags, dataset })
 }
@@ -395,8 +402,12 @@ async fn log_inputs(
     let models = req
         .objects("models")?
         .iter()
-        .map(|m| m.str_req("model_id"))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|m| {
+            let id = m.str_req("model_id")?;
+            validate::model_id(&id)?;
+            Ok(id)
+        })
+        .collect::<Result<Vec<_>, HttpError>>()?;
     call(&store, move |s| s.log_inputs(&id, datasets, models)).await?;
     Ok(ok_json(vec![]))
 }
@@ -415,8 +426,10 @@ async fn log_outputs(
     let models = models
         .iter()
         .map(|m| {
+            let model_id = m.str_req("model_id")?;
+            validate::model_id(&model_id)?;
             Ok(ModelOutput {
-                model_id: m.str_req("model_id")?,
+                model_id,
                 step: m.i64_req("step")?,
             })
         })
