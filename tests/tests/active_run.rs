@@ -14,6 +14,9 @@ fn options(spool: &Path) -> LoggerOptions {
     LoggerOptions {
         spool_dir: Some(spool.to_owned()),
         flush_interval: Duration::from_millis(50),
+        // A bound on waiting, not a speed target: a debug server on a busy machine may
+        // need a minute for a million points.
+        finish_timeout: Duration::from_secs(600),
         ..LoggerOptions::default()
     }
 }
