@@ -113,6 +113,28 @@ fn every_answer_says_nosniff_and_downloads_are_attachments() {
             assert!(disposition.starts_with("attachment;"), "{disposition}");
         }
     }
+    // Refusals made before any handler runs say it too: a 405 from the router and a
+    // 413 from the body limit.
+    let not_allowed = http
+        .get(format!("{}/api/2.0/mlflow/runs/create", server.url))
+        .send()
+        .unwrap();
+    let too_big = http
+        .post(format!("{}/api/2.0/mlflow/runs/set-tag", server.url))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 5 << 20])
+        .send()
+        .unwrap();
+    for (resp, status) in [(not_allowed, 405), (too_big, 413)] {
+        assert_eq!(resp.status().as_u16(), status);
+        assert_eq!(
+            resp.headers()
+                .get("x-content-type-options")
+                .map(|v| v.to_str().unwrap()),
+            Some("nosniff"),
+            "{status}"
+        );
+    }
 }
 
 #[test]

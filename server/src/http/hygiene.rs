@@ -66,7 +66,12 @@ fn host_name(value: &str) -> String {
 }
 
 fn refuse(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
-    req.into_response(HttpError(error).error_response())
+    let mut response = HttpError(error).error_response();
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    req.into_response(response)
 }
 
 /// The largest JSON body an endpoint takes: datasets (schemas and profiles) and

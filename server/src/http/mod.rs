@@ -168,6 +168,7 @@ pub fn json_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
         let allow = res.response().headers().get(header::ALLOW).cloned();
         let (req, _) = res.into_parts();
         let mut response = HttpResponse::build(status);
+        response.insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
         if let Some(allow) = allow {
             response.insert_header((header::ALLOW, allow));
         }
