@@ -3,6 +3,7 @@
 //! The server is started with `--port 0` and tells us the port it bound on its first
 //! line of output, so there are no fixed ports and no sleeps.
 
+pub mod data;
 pub mod moto;
 
 use serde_json::Value;

@@ -24,7 +24,6 @@ mod versions;
 use cairn_client::schema::{Metric, Run, Tag};
 use cairn_client::{Client, Error};
 use cairn_tests::TestServer;
-use sha2::{Digest as _, Sha256};
 
 /// Runs an async test body on a runtime of its own; the server harness stays outside it.
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -114,36 +113,7 @@ fn ids(runs: &[Run]) -> Vec<String> {
     runs.iter().map(|r| r.info.run_id.clone()).collect()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Deterministic bytes that do not compress or repeat (splitmix64).
-fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        out.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
-
-/// A seed that differs between runs of the suite, so no test leans on fixed content.
-fn fresh_seed() -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    nanos ^ (u64::from(std::process::id()) << 32)
-}
+pub(crate) use cairn_tests::data::{fresh_seed, random_bytes, sha256_hex};
 
 /// Milliseconds since the epoch, now.
 fn now_ms() -> i64 {
