@@ -202,7 +202,7 @@ async fn restore_run(
 }
 
 async fn apply(store: &Store, id: String, batch: Batch) -> Result<HttpResponse, HttpError> {
-    call(store, move |s| s.log_batch(&id, batch)).await?;
+    store.log_batch(&id, batch).await?;
     Ok(ok_json(vec![]))
 }
 

@@ -1,7 +1,8 @@
 //! The storage seam: what the HTTP layer needs from a backing store, free of any database type.
 //!
 //! The SQLite backend implements it today; a PostgreSQL backend can follow behind the
-//! same trait. Methods are synchronous; the HTTP layer runs them off the async threads.
+//! same trait. Methods are synchronous (the HTTP layer runs them off the async threads),
+//! except the hot write path, which returns a `Pending` future the handler awaits.
 
 pub mod sqlite;
 
@@ -28,6 +29,9 @@ pub enum StoreError {
 
 /// Result of every store call.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A store call already under way: resolves with its result, without blocking a thread.
+pub type Pending<T> = std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<T>> + Send>>;
 
 /// One page of results and the offset of the next page, when there is one.
 #[derive(Debug, Clone)]
@@ -179,8 +183,10 @@ pub trait TrackingStore: Send + Sync + 'static {
     fn move_run(&self, run_id: &str, experiment_id: i64) -> StoreResult<()>;
     /// Restores a deleted run.
     fn restore_run(&self, run_id: &str) -> StoreResult<()>;
-    /// Applies metrics, params and tags in one transaction: all or nothing.
-    fn log_batch(&self, run_id: &str, batch: Batch) -> StoreResult<()>;
+    /// Applies metrics, params and tags in one transaction: all or nothing. The write is
+    /// queued at once; the future resolves when it is durable, so the hot path of every
+    /// training loop awaits its commit without a thread hop of its own.
+    fn log_batch(&self, run_id: &str, batch: Batch) -> Pending<()>;
     /// Deletes a run tag; a missing tag is not-found.
     fn delete_tag(&self, run_id: &str, key: &str) -> StoreResult<()>;
     /// Records datasets and logged models a run consumed.

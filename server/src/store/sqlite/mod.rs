@@ -18,8 +18,8 @@ mod writer;
 
 use super::{
     ArtifactChild, ArtifactEntry, ArtifactIndex, ArtifactKind, Batch, BulkIntervalQuery,
-    ExperimentQuery, LoggedModelQuery, NewModelVersion, NewRun, Page, RegistryQuery, RegistryStore,
-    RunQuery, RunUpdate, StoreError, StoreResult, TrackingStore,
+    ExperimentQuery, LoggedModelQuery, NewModelVersion, NewRun, Page, Pending, RegistryQuery,
+    RegistryStore, RunQuery, RunUpdate, StoreError, StoreResult, TrackingStore,
 };
 use super::{Gate, PromotionEvent, PromotionStore};
 use super::{LoggedModelStore, NewLoggedModel};
@@ -238,9 +238,9 @@ impl TrackingStore for SqliteStore {
         self.writer
             .write(move |c| runs::set_lifecycle(c, &id, true))
     }
-    fn log_batch(&self, run_id: &str, batch: Batch) -> StoreResult<()> {
+    fn log_batch(&self, run_id: &str, batch: Batch) -> Pending<()> {
         let id = run_id.to_owned();
-        self.writer.write(move |c| runs::log_batch(c, &id, &batch))
+        Box::pin(self.writer.submit(move |c| runs::log_batch(c, &id, &batch)))
     }
     fn delete_tag(&self, run_id: &str, key: &str) -> StoreResult<()> {
         let (id, key) = (run_id.to_owned(), key.to_owned());

@@ -8,10 +8,12 @@
 use super::map_sqlite_error;
 use crate::store::{StoreError, StoreResult};
 use rusqlite::Connection;
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::thread::JoinHandle;
+use tokio::sync::oneshot;
 
 /// Upper bound of requests folded into one transaction.
 const MAX_GROUP: usize = 256;
@@ -47,17 +49,47 @@ impl Writer {
         F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
     {
         let (reply_tx, reply_rx) = mpsc::sync_channel::<StoreResult<R>>(1);
+        self.enqueue(work, move |result| {
+            let _ = reply_tx.send(result);
+        })?;
+        reply_rx.recv().map_err(|_| stopped())?
+    }
+
+    /// Queues `work` for the next group transaction and returns at once; the future
+    /// resolves with its result once committed. An async caller awaits it without
+    /// holding a thread of its own while the group commits.
+    pub fn submit<R, F>(&self, work: F) -> impl Future<Output = StoreResult<R>> + Send + 'static
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
+    {
+        let (reply_tx, reply_rx) = oneshot::channel::<StoreResult<R>>();
+        let queued = self.enqueue(work, move |result| {
+            let _ = reply_tx.send(result);
+        });
+        async move {
+            queued?;
+            reply_rx.await.map_err(|_| stopped())?
+        }
+    }
+
+    /// Puts `work` on the writer's queue; `deliver` hears its outcome after COMMIT.
+    fn enqueue<R, F, D>(&self, work: F, deliver: D) -> StoreResult<()>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
+        D: FnOnce(StoreResult<R>) + Send + 'static,
+    {
         let job: Job = Box::new(move |conn| {
             let outcome = match conn {
                 Ok(conn) => in_savepoint(conn, work),
                 Err(e) => Err(clone_error(e)),
             };
             Box::new(move |commit: Result<(), &StoreError>| {
-                let result = match commit {
+                deliver(match commit {
                     Ok(()) => outcome,
                     Err(e) => Err(clone_error(e)),
-                };
-                let _ = reply_tx.send(result);
+                });
             })
         });
         let sender = self
@@ -66,8 +98,7 @@ impl Writer {
             .map_err(|_| stopped())?
             .clone()
             .ok_or_else(stopped)?;
-        sender.send(job).map_err(|_| stopped())?;
-        reply_rx.recv().map_err(|_| stopped())?
+        sender.send(job).map_err(|_| stopped())
     }
 
     /// Lets queued writes finish, then stops the thread.
