@@ -13,7 +13,7 @@ mod runs;
 
 pub use experiments::{experiment_filter, experiment_order};
 pub use logged_models::{logged_model_filter, logged_model_order};
-pub use runs::{run_filter, run_order};
+pub use runs::{metric_driver, run_filter, run_order};
 
 use cairn_schema::filter::{Expr, Op, Value};
 

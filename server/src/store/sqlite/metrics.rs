@@ -6,6 +6,10 @@ use crate::store::{BulkIntervalQuery, Page, StoreResult};
 use cairn_schema::Metric;
 use rusqlite::{params, Connection};
 
+/// One page of a run's metric history, read in the primary key's order.
+pub(super) const HISTORY: &str = "SELECT m.key, m.value, m.is_nan, m.timestamp, m.step FROM metrics m JOIN runs r ON r.id = m.run
+     WHERE r.run_uuid = ? AND m.key = ? ORDER BY m.timestamp, m.step, m.value LIMIT ? OFFSET ?";
+
 /// All points, ordered by timestamp, step, value. Unknown runs or keys give an empty page.
 pub fn history(
     conn: &Connection,
@@ -16,10 +20,7 @@ pub fn history(
 ) -> StoreResult<Page<Metric>> {
     let limit = max_results.map(|m| m.saturating_add(1)).unwrap_or(-1);
     let mut items: Vec<Metric> = conn
-        .prepare_cached(
-            "SELECT m.key, m.value, m.is_nan, m.timestamp, m.step FROM metrics m JOIN runs r ON r.id = m.run
-             WHERE r.run_uuid = ? AND m.key = ? ORDER BY m.timestamp, m.step, m.value LIMIT ? OFFSET ?",
-        )?
+        .prepare_cached(HISTORY)?
         .query_map(params![run_id, key, limit, offset], metric_from_row)?
         .collect::<rusqlite::Result<_>>()?;
     let next_offset = match max_results {

@@ -262,6 +262,19 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX idempotency_by_age ON idempotency (created);
     "#,
+    // 7: each run's latest metrics know its experiment, so a search of one experiment
+    // ordered by a metric it filters on walks this index in order and stops at the
+    // page's end. A run that moves takes its latest metrics along.
+    r#"
+    ALTER TABLE latest_metrics ADD COLUMN experiment_id INTEGER NOT NULL DEFAULT 0;
+    UPDATE latest_metrics
+       SET experiment_id = (SELECT r.experiment_id FROM runs r WHERE r.id = latest_metrics.run);
+    CREATE INDEX latest_metrics_by_experiment ON latest_metrics (experiment_id, key, is_nan, value);
+    CREATE TRIGGER runs_move_latest_metrics AFTER UPDATE OF experiment_id ON runs
+    BEGIN
+        UPDATE latest_metrics SET experiment_id = NEW.experiment_id WHERE run = NEW.id;
+    END;
+    "#,
 ];
 
 /// Brings the database up to the newest schema and seeds the `Default` experiment.

@@ -11,6 +11,8 @@ pub mod maintenance;
 mod metrics;
 mod migrations;
 mod names;
+#[cfg(test)]
+mod plans;
 mod registry;
 mod run_reads;
 mod runs;

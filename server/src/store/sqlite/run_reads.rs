@@ -1,7 +1,7 @@
 //! Reading runs back: one run and a searched page of runs, fully hydrated.
 
 use super::experiments::page_end;
-use crate::search::{run_filter, run_order, Sql, SqlValue};
+use crate::search::{metric_driver, run_filter, run_order, Sql, SqlValue};
 use crate::store::{Page, RunQuery, StoreError, StoreResult};
 use cairn_schema::{
     ApiError, Dataset, DatasetInput, Metric, ModelInput, ModelOutput, Run, RunData, RunInfo,
@@ -233,13 +233,42 @@ pub fn search(conn: &Connection, query: &RunQuery) -> StoreResult<Page<Run>> {
             next_offset: None,
         });
     }
-    let (joins, order) = run_order(&query.order_by)?;
+    let sql = search_sql(query)?;
+    let mut stmt = conn.prepare_cached(&sql.text)?;
+    let mut rows: Vec<(i64, RunInfo)> = stmt
+        .query_map(rusqlite::params_from_iter(sql.params.iter()), info_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let next_offset = page_end(&mut rows, query.max_results, query.offset);
+    Ok(Page {
+        items: hydrate_many(conn, rows)?,
+        next_offset,
+    })
+}
+
+/// The query selecting one page of run infos (one row past the page tells of more).
+pub(super) fn search_sql(query: &RunQuery) -> StoreResult<Sql> {
+    let driver = metric_driver(
+        &query.experiment_ids,
+        query.filter.as_ref(),
+        &query.order_by,
+    );
+    let (joins, order) = run_order(&query.order_by, driver.is_some())?;
+    let from = match driver {
+        // CROSS JOIN keeps SQLite from reordering the loops: the index walk is the plan.
+        Some(_) => "latest_metrics o0 CROSS JOIN runs r ON r.id = o0.run",
+        None => "runs r",
+    };
     let mut sql = Sql {
-        text: format!("SELECT {COLUMNS} FROM runs r"),
+        text: format!("SELECT {COLUMNS} FROM {from}"),
         params: Vec::new(),
     };
     sql.append(joins);
-    sql.text.push_str(" WHERE r.experiment_id IN ");
+    sql.text.push_str(" WHERE ");
+    if let Some(driver) = driver {
+        sql.append(driver);
+        sql.text.push_str(" AND ");
+    }
+    sql.text.push_str("r.experiment_id IN ");
     id_list(&mut sql, &query.experiment_ids);
     sql.text.push_str(" AND ");
     sql.text.push_str(&view_clause("r", query.view));
@@ -253,13 +282,5 @@ pub fn search(conn: &Connection, query: &RunQuery) -> StoreResult<Page<Run>> {
         query.offset
     ));
     super::check_bound_values(sql.params.len())?;
-    let mut stmt = conn.prepare_cached(&sql.text)?;
-    let mut rows: Vec<(i64, RunInfo)> = stmt
-        .query_map(rusqlite::params_from_iter(sql.params.iter()), info_from_row)?
-        .collect::<rusqlite::Result<_>>()?;
-    let next_offset = page_end(&mut rows, query.max_results, query.offset);
-    Ok(Page {
-        items: hydrate_many(conn, rows)?,
-        next_offset,
-    })
+    Ok(sql)
 }

@@ -168,7 +168,8 @@ pub fn log_batch(conn: &Connection, run_id: &str, batch: &Batch) -> StoreResult<
         "INSERT OR IGNORE INTO metrics (run, key, timestamp, step, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)",
     )?;
     let mut latest = conn.prepare_cached(
-        "INSERT INTO latest_metrics (run, key, value, is_nan, timestamp, step) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO latest_metrics (run, key, value, is_nan, timestamp, step, experiment_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT experiment_id FROM runs WHERE id = ?1))
          ON CONFLICT (run, key) DO UPDATE SET
              value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
          WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)",
