@@ -18,6 +18,7 @@ mod multipart;
 mod registry;
 mod request;
 mod runs;
+mod typed;
 
 pub use error::HttpError;
 

@@ -70,7 +70,7 @@ impl Req {
         })
     }
 
-    fn from_json(body: &[u8]) -> Result<Req, HttpError> {
+    pub(super) fn from_json(body: &[u8]) -> Result<Req, HttpError> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Req {
                 fields: Map::new(),
@@ -339,7 +339,7 @@ fn json_type(v: &Value) -> &'static str {
     }
 }
 
-fn check_content_type(req: &HttpRequest) -> Result<(), HttpError> {
+pub(super) fn check_content_type(req: &HttpRequest) -> Result<(), HttpError> {
     let Some(ct) = req.headers().get(actix_web::http::header::CONTENT_TYPE) else {
         return Err(ApiError::invalid("Bad Request. Content-Type header is missing.").into());
     };

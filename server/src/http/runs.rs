@@ -2,7 +2,8 @@
 //! log-batch, log-inputs, outputs, search.
 
 use super::experiments::view_type;
-use super::request::{FilterParser, Req};
+use super::request::{check_content_type, FilterParser, Req};
+use super::typed;
 use super::{call, ok_json, page_response, HttpError, Store};
 use crate::store::{Batch, DatasetRef, ModelMetric, NewRun, RunQuery, RunUpdate};
 use actix_web::{web, HttpRequest, HttpResponse, Scope};
@@ -211,15 +212,30 @@ async fn log_metric(
     body: web::Bytes,
     store: Store,
 ) -> Result<HttpResponse, HttpError> {
-    let req = Req::read(&http, &body)?;
-    let id = run_id(&req)?;
-    let point = metric(&req)?;
+    check_content_type(&http)?;
+    let (id, batch) = match typed::log_metric(&body) {
+        Some((id, point)) => (
+            id,
+            Batch {
+                metrics: vec![point],
+                ..Batch::default()
+            },
+        ),
+        None => point_from(&Req::read(&http, &body)?)?,
+    };
+    apply(&store, id, batch).await
+}
+
+/// A log-metric request read through `Req` (see `batch_from`).
+pub(super) fn point_from(req: &Req) -> Result<(String, Batch), HttpError> {
+    let id = run_id(req)?;
+    let point = metric(req)?;
     let batch = Batch {
-        model_metrics: model_metric(&req, &point)?.into_iter().collect(),
+        model_metrics: model_metric(req, &point)?.into_iter().collect(),
         metrics: vec![point],
         ..Batch::default()
     };
-    apply(&store, id, batch).await
+    Ok((id, batch))
 }
 
 async fn log_parameter(
@@ -274,8 +290,18 @@ async fn log_batch(
     body: web::Bytes,
     store: Store,
 ) -> Result<HttpResponse, HttpError> {
-    let req = Req::read(&http, &body)?;
-    let id = run_id(&req)?;
+    check_content_type(&http)?;
+    let (id, batch) = match typed::log_batch(&body) {
+        Some(read) => read,
+        None => batch_from(&Req::read(&http, &body)?)?,
+    };
+    apply(&store, id, batch).await
+}
+
+/// A log-batch request read through `Req`: every shape MLflow accepts, every refusal
+/// with MLflow's message.
+pub(super) fn batch_from(req: &Req) -> Result<(String, Batch), HttpError> {
+    let id = run_id(req)?;
     let (metrics, params, tags) = (
         req.objects("metrics")?,
         req.objects("params")?,
@@ -328,7 +354,7 @@ async fn log_batch(
         ))
         .into());
     }
-    apply(&store, id, batch).await
+    Ok((id, batch))
 }
 
 fn limited(
