@@ -19,6 +19,28 @@ use std::sync::Arc;
 const PART_SIZE: usize = 8 * 1024 * 1024;
 const PARTS_IN_FLIGHT: usize = 2;
 
+/// Chunks queued for the hashing thread (bounded memory: actix chunks are small).
+const CHUNKS_QUEUED: usize = 64;
+
+/// A SHA-256 computed on a blocking thread from the chunks sent to it, so that hashing
+/// overlaps with reading the request body instead of stalling it (hashing is the
+/// largest cost of an upload). Dropping the sender ends the input; the handle yields
+/// the digest.
+fn hasher() -> (
+    tokio::sync::mpsc::Sender<Bytes>,
+    tokio::task::JoinHandle<Digest>,
+) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(CHUNKS_QUEUED);
+    let digest = tokio::task::spawn_blocking(move || {
+        let mut hasher = Sha256::new();
+        while let Some(chunk) = rx.blocking_recv() {
+            hasher.update(&chunk);
+        }
+        Digest(hasher.finalize().into())
+    });
+    (tx, digest)
+}
+
 /// A SHA-256 digest.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest([u8; 32]);
@@ -198,7 +220,7 @@ impl BlobStore {
     {
         let upload = self.store.put_multipart(&key).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-        let mut hasher = Sha256::new();
+        let (hasher, digest) = hasher();
         let mut size = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = match chunk {
@@ -212,16 +234,19 @@ impl BlobStore {
                 let _ = writer.abort().await;
                 return Err(e.into());
             }
-            hasher.update(&chunk);
             size += chunk.len() as u64;
             writer.write(&chunk);
+            if hasher.send(chunk).await.is_err() {
+                let _ = writer.abort().await;
+                return Err(BlobError::Backend("the hashing thread stopped".into()));
+            }
         }
+        drop(hasher);
         writer.finish().await?;
-        Ok(Staged {
-            key,
-            digest: Digest(hasher.finalize().into()),
-            size,
-        })
+        let digest = digest
+            .await
+            .map_err(|e| BlobError::Backend(format!("hashing: {e}")))?;
+        Ok(Staged { key, digest, size })
     }
 
     /// Makes staged bytes the blob of their digest (durably, on the local backend)
