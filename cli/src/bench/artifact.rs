@@ -6,7 +6,6 @@ use super::report::Outcome;
 use super::server::Server;
 use super::{Ctx, State};
 use bytes::Bytes;
-use futures_util::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 use std::time::{Duration, Instant};
 
@@ -26,13 +25,16 @@ fn chunk(i: usize) -> Bytes {
     Bytes::from(out)
 }
 
-/// SHA-256 of the whole payload (computed once, before anything is timed).
-pub fn payload_digest(mib: usize) -> String {
-    let mut h = Sha256::new();
+/// The whole payload and its SHA-256, made once before anything is timed. As the
+/// shared harness does, the bytes are held in memory on the client, so that making or
+/// reading them costs the client nothing while the server is measured.
+pub fn payload(mib: usize) -> (Bytes, String) {
+    let mut out = Vec::with_capacity(mib * MIB);
     for i in 0..mib {
-        h.update(chunk(i));
+        out.extend_from_slice(&chunk(i));
     }
-    hex(&h.finalize())
+    let digest = hex(&Sha256::digest(&out));
+    (Bytes::from(out), digest)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -42,7 +44,7 @@ fn hex(bytes: &[u8]) -> String {
 pub async fn run(s: &Server, ctx: &Ctx, st: &mut State, rep: i64) -> anyhow::Result<Outcome> {
     let mib = ctx.scale.artifact_mib;
     let size = (mib * MIB) as u64;
-    let digest = ctx.digest.get_or_init(|| payload_digest(mib)).clone();
+    let (payload, digest) = ctx.payload.get_or_init(|| payload(mib)).clone();
     let h = Http::reads()?;
     if st.exp.is_none() {
         st.exp = Some(http::create_experiment(s, &h, "bench-artifact").await?);
@@ -73,7 +75,9 @@ pub async fn run(s: &Server, ctx: &Ctx, st: &mut State, rep: i64) -> anyhow::Res
     let mut notes = Vec::new();
     let measure = Measure::start(s.pid);
 
-    let stream = futures_util::stream::iter(0..mib).map(|i| Ok::<_, std::io::Error>(chunk(i)));
+    let slices =
+        (0..mib).map(move |i| Ok::<_, std::io::Error>(payload.slice(i * MIB..(i + 1) * MIB)));
+    let stream = futures_util::stream::iter(slices);
     let t0 = Instant::now();
     let resp = h
         .inner()
@@ -94,15 +98,9 @@ pub async fn run(s: &Server, ctx: &Ctx, st: &mut State, rep: i64) -> anyhow::Res
         ));
     }
 
-    // Download: hashed on another thread as chunks arrive, never held whole.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(64);
-    let hasher = std::thread::spawn(move || {
-        let mut h = Sha256::new();
-        while let Some(b) = rx.blocking_recv() {
-            h.update(&b);
-        }
-        hex(&h.finalize())
-    });
+    // Download into a buffer made beforehand, hashed once the clock has stopped (as the
+    // shared harness does); bytes past the expected size are counted, not kept.
+    let mut buf: Vec<u8> = Vec::with_capacity(size as usize);
     let t0 = Instant::now();
     let mut resp = h
         .inner()
@@ -114,13 +112,13 @@ pub async fn run(s: &Server, ctx: &Ctx, st: &mut State, rep: i64) -> anyhow::Res
     let mut got = 0u64;
     while let Some(b) = resp.chunk().await? {
         got += b.len() as u64;
-        if tx.send(b).await.is_err() {
-            break;
+        if got <= size {
+            buf.extend_from_slice(&b);
         }
     }
     let down_s = t0.elapsed().as_secs_f64();
-    drop(tx);
-    let got_digest = hasher.join().unwrap_or_default();
+    let got_digest = hex(&Sha256::digest(&buf));
+    drop(buf);
     let diag = measure.finish();
 
     let peak = procfs::tree_memory(&pids);
@@ -171,6 +169,8 @@ mod tests {
     fn payload_chunks_differ_and_repeat() {
         assert_eq!(chunk(3), chunk(3));
         assert_ne!(chunk(3), chunk(4));
-        assert_eq!(payload_digest(2), payload_digest(2));
+        let (bytes, digest) = payload(2);
+        assert_eq!(bytes, [chunk(0), chunk(1)].concat());
+        assert_eq!(digest, hex(&Sha256::digest(&bytes)));
     }
 }

@@ -67,8 +67,8 @@ pub struct Ctx {
     pub scale: Scale,
     pub duration: Duration,
     pub warmup: Duration,
-    /// SHA-256 of the artifact payload, computed before the first upload.
-    pub digest: OnceLock<String>,
+    /// The artifact payload and its SHA-256, made before the first upload.
+    pub payload: OnceLock<(bytes::Bytes, String)>,
 }
 
 /// What a workload keeps between runs on one server (experiment, seeded ids, ...).

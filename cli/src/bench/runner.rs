@@ -60,7 +60,7 @@ impl Runner {
             duration: Duration::from_secs_f64(duration_s),
             warmup: Duration::from_secs_f64(scale.warmup_s),
             scale,
-            digest: OnceLock::new(),
+            payload: OnceLock::new(),
         };
         Ok(Runner {
             ctx,

@@ -20,7 +20,7 @@ const PART_SIZE: usize = 8 * 1024 * 1024;
 const PARTS_IN_FLIGHT: usize = 2;
 
 /// Chunks queued for the hashing thread (bounded memory: actix chunks are small).
-const CHUNKS_QUEUED: usize = 64;
+const CHUNKS_QUEUED: usize = 16;
 
 /// A SHA-256 computed on a blocking thread from the chunks sent to it, so that hashing
 /// overlaps with reading the request body instead of stalling it (hashing is the
