@@ -22,6 +22,42 @@ const PARTS_IN_FLIGHT: usize = 2;
 /// Chunks queued for the hashing thread (bounded memory: actix chunks are small).
 const CHUNKS_QUEUED: usize = 16;
 
+/// Bytes an upload writes between two flushes of its file on the local backend.
+const FLUSH_EVERY: usize = 16 * 1024 * 1024;
+
+/// Writes the chunks to a new file at `path`. Every `FLUSH_EVERY` bytes a second thread
+/// is asked to `sync_data` the file (a request while one is running is dropped), so the
+/// writes never wait for the disk and the disk never waits for the end.
+fn write_file(
+    path: &std::path::Path,
+    mut chunks: tokio::sync::mpsc::Receiver<Bytes>,
+) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::File::create_new(path)?;
+    let flusher = file.try_clone()?;
+    let (flush, requests) = std::sync::mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("cairn-flush".into())
+        .spawn(move || {
+            while requests.recv().is_ok() {
+                let _ = flusher.sync_data();
+            }
+        })?;
+    let mut since_flush = 0;
+    while let Some(chunk) = chunks.blocking_recv() {
+        file.write_all(&chunk)?;
+        since_flush += chunk.len();
+        if since_flush >= FLUSH_EVERY {
+            since_flush = 0;
+            let _ = flush.try_send(());
+        }
+    }
+    Ok(())
+}
+
 /// A SHA-256 computed on a blocking thread from the chunks sent to it, so that hashing
 /// overlaps with reading the request body instead of stalling it (hashing is the
 /// largest cost of an upload). Dropping the sender ends the input; the handle yields
@@ -218,6 +254,9 @@ impl BlobStore {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: fmt::Display,
     {
+        if let Some(root) = &self.local_root {
+            return self.write_local(root.join(key.as_ref()), key, body).await;
+        }
         let upload = self.store.put_multipart(&key).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
         let (hasher, digest) = hasher();
@@ -243,6 +282,64 @@ impl BlobStore {
         }
         drop(hasher);
         writer.finish().await?;
+        let digest = digest
+            .await
+            .map_err(|e| BlobError::Backend(format!("hashing: {e}")))?;
+        Ok(Staged { key, digest, size })
+    }
+
+    /// `write` on the local backend: the body's chunks go to a file of their own on one
+    /// thread and to the hasher on another (the same bytes, never copied in between),
+    /// and the file's dirty pages are flushed while the body still arrives, so the disk
+    /// works alongside the network and the final fsync finds little left.
+    async fn write_local<S, E>(
+        &self,
+        path: PathBuf,
+        key: Key,
+        mut body: S,
+    ) -> Result<Staged, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: fmt::Display,
+    {
+        let (hasher, digest) = hasher();
+        let (file, chunks) = tokio::sync::mpsc::channel::<Bytes>(CHUNKS_QUEUED);
+        let written = tokio::task::spawn_blocking(move || write_file(&path, chunks));
+        let mut size = 0u64;
+        let mut failure = None;
+        while let Some(chunk) = body.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    failure = Some(BlobError::Interrupted(e.to_string()));
+                    break;
+                }
+            };
+            size += chunk.len() as u64;
+            if hasher.send(chunk.clone()).await.is_err() || file.send(chunk).await.is_err() {
+                failure = Some(BlobError::Backend("the upload's writer stopped".into()));
+                break;
+            }
+        }
+        drop((hasher, file));
+        let written = written
+            .await
+            .map_err(|e| BlobError::Backend(e.to_string()))
+            .and_then(|w| w.map_err(|e| BlobError::Backend(format!("writing the upload: {e}"))));
+        // The writer's own error (a full disk) says more than the stop it caused.
+        let failure = match (written, failure) {
+            (Err(e), Some(BlobError::Backend(_)) | None) => Some(e),
+            (_, failure) => failure,
+        };
+        if let Some(failure) = failure {
+            let staged = Staged {
+                key,
+                digest: Digest([0; 32]),
+                size,
+            };
+            let _ = self.discard(&staged).await;
+            return Err(failure);
+        }
         let digest = digest
             .await
             .map_err(|e| BlobError::Backend(format!("hashing: {e}")))?;
