@@ -47,7 +47,9 @@ struct WireKeyValue<'a> {
     value: Option<String>,
 }
 
-/// A log-metric body as the MLflow client sends it (`run_uuid` beside `run_id`).
+/// A log-metric body as the MLflow client sends it (`run_uuid` beside `run_id`). It
+/// repeats `WireMetric`'s fields: serde's `flatten` cannot be combined with
+/// `deny_unknown_fields`, which this path depends on.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WireLogMetric<'a> {

@@ -5,6 +5,8 @@ use super::{metrics, migrations, run_reads, runs};
 use crate::store::{Batch, NewRun, RunQuery};
 use cairn_schema::filter::{parse_filter, parse_order_by, Dialect};
 use cairn_schema::{Metric, Param, ViewType};
+use proptest::prelude::RngExt as _;
+use proptest::test_runner::{RngAlgorithm, TestRng};
 use rusqlite::Connection;
 
 /// An experiment no run belongs to: naming it beside another turns the driver off.
@@ -166,25 +168,13 @@ fn metric_history_is_read_in_primary_key_order_without_a_sort() {
     assert!(!plan.contains("TEMP B-TREE"), "{plan}");
 }
 
-/// A small deterministic generator, so that failures replay.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
-    }
-}
-
 /// 300 runs with ties in value and start time, NaN, missing metrics, deleted runs and
 /// runs moved in after logging.
 fn seeded() -> Connection {
     let conn = migrated();
     let other = super::experiments::create(&conn, "other", None, &[]).unwrap();
-    let mut rng = Lcg(7);
+    // Deterministic, so that a failure replays.
+    let mut rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
     for i in 0..300 {
         let home = if i % 10 == 9 { other } else { 0 };
         let run = runs::create(
@@ -193,16 +183,16 @@ fn seeded() -> Connection {
                 experiment_id: home,
                 user_id: String::new(),
                 run_name: Some(format!("run-{i}")),
-                start_time: 1_000 + rng.below(40) as i64,
+                start_time: 1_000 + rng.random_range(0..40u64) as i64,
                 tags: Vec::new(),
             },
         )
         .unwrap();
         let mut batch = Batch::default();
-        if rng.below(8) != 0 {
-            let value = match rng.below(12) {
+        if rng.random_range(0..8u64) != 0 {
+            let value = match rng.random_range(0..12u64) {
                 0 => f64::NAN,
-                _ => rng.below(20) as f64 / 20.0,
+                _ => rng.random_range(0..20u64) as f64 / 20.0,
             };
             for step in 0..2 {
                 batch.metrics.push(Metric {
@@ -214,15 +204,19 @@ fn seeded() -> Connection {
                 });
             }
         }
-        let lr = if rng.below(2) == 0 { "0.01" } else { "0.1" };
+        let lr = if rng.random_range(0..2u64) == 0 {
+            "0.01"
+        } else {
+            "0.1"
+        };
         batch.params.push(Param {
             key: "lr".into(),
             value: lr.into(),
         });
         runs::log_batch(&conn, &run, &batch).unwrap();
-        if rng.below(9) == 0 {
+        if rng.random_range(0..9u64) == 0 {
             runs::set_lifecycle(&conn, &run, false).unwrap();
-        } else if home == other && rng.below(2) == 0 {
+        } else if home == other && rng.random_range(0..2u64) == 0 {
             runs::move_to(&conn, &run, 0).unwrap();
         }
     }
